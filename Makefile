@@ -1,0 +1,33 @@
+# The project's commands. Every target creates .venv/ (the project's environment) when missing.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-dev
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION = 1
+export DO_NOT_TRACK = 1
+
+.PHONY: install demo test lint bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)  ## create .venv and install the project with its dev tools
+
+demo: install  ## the main job on the embedded default: synthetic data with known truth
+	$(VENV)/bin/mmm demo
+
+test: install  ## lint, then the whole suite
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest -q
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+bench: install  ## speed and accuracy figures (printed, never asserted)
+	$(PY) bench/bench_fit.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .mmm build *.egg-info
