@@ -144,9 +144,11 @@ class WeibullAdstock(Adstock):
         k, _ = _as_column(params["shape"])
         lam, _ = _as_column(params["scale"])
         t = (np.arange(self.max_lag) + 1.0)[None, :] / lam
-        w = (k / lam) * t ** (k - 1.0) * np.exp(-(t**k))
-        # Where the density underflows everywhere, fall back to all weight on the current period.
-        dead = w.sum(axis=1) <= 0
+        # In log space, so large shapes neither overflow t**(k-1) nor underflow exp(-t**k) to NaN.
+        log_w = np.log(k / lam) + (k - 1.0) * np.log(t) - t**k
+        w = np.exp(log_w - log_w.max(axis=1, keepdims=True))
+        # Where the density is not finite anywhere, put all weight on the current period.
+        dead = ~np.isfinite(w.sum(axis=1)) | (w.sum(axis=1) <= 0)
         if np.any(dead):
             w[dead] = 0.0
             w[dead, 0] = 1.0
@@ -161,10 +163,10 @@ class WeibullAdstock(Adstock):
     def check(self, params: Params) -> None:
         for name in self.param_names:
             value = np.asarray(params[name], dtype=float)
-            if not np.all(value > 0):
+            if not np.all(np.isfinite(value) & (value > 0)):
                 raise MMModelError(
                     Codes.INVALID_PARAMETER,
-                    f"weibull adstock {name} must be > 0, got {value.tolist()}.",
+                    f"weibull adstock {name} must be finite and > 0, got {value.tolist()}.",
                     hint="shape around 0.5-4 and scale in periods (e.g. 2).",
                 )
 
@@ -198,8 +200,8 @@ class HillSaturation:
     def transform(self, x: ArrayLike, params: Params) -> NDArray[np.float64]:
         """Saturated series; candidates broadcast along the first axis like the adstocks."""
         r, s, scalar = self._ratio(x, params)
-        rs = r**s
-        out = rs / (1.0 + rs)
+        with np.errstate(divide="ignore", over="ignore"):
+            out = 1.0 / (1.0 + r ** (-s))  # = r^s / (1 + r^s), finite where r^s overflows
         return out.reshape(np.shape(x)) if scalar else out
 
     def derivative(self, x: ArrayLike, params: Params) -> NDArray[np.float64]:
@@ -243,7 +245,7 @@ SATURATIONS: dict[str, type[HillSaturation]] = {HillSaturation.name: HillSaturat
 
 def adstock_from_dict(spec: Mapping[str, Any]) -> Adstock:
     """Rebuild an adstock from :meth:`Adstock.to_dict` output."""
-    kind = spec.get("type")
+    kind = spec.get("type") if isinstance(spec, Mapping) else None
     if kind not in ADSTOCKS:
         raise MMModelError(
             Codes.INVALID_PARAMETER,
@@ -255,7 +257,7 @@ def adstock_from_dict(spec: Mapping[str, Any]) -> Adstock:
 
 def saturation_from_dict(spec: Mapping[str, Any]) -> HillSaturation:
     """Rebuild a saturation from :meth:`HillSaturation.to_dict` output."""
-    kind = spec.get("type")
+    kind = spec.get("type") if isinstance(spec, Mapping) else None
     if kind not in SATURATIONS:
         raise MMModelError(
             Codes.INVALID_PARAMETER,

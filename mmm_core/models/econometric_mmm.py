@@ -1,0 +1,1043 @@
+"""``EconometricMMM``: the reference's media mix model, with adstock, saturation and synergies.
+
+Model, for period ``t`` and spend channels ``c``:
+
+    y_t = baseline_t + sum_c beta_c h_c(a_c(x_c))_t + sum_{i<j} beta_ij h_i h_j
+          + sum_k gamma_k z_kt + e_t
+
+``a_c`` is a normalised adstock (geometric or Weibull), ``h_c`` a Hill curve, ``beta >= 0`` for
+media and synergies (media cannot sell negative revenue), ``z`` optional controls, and the
+baseline an intercept, a linear trend and yearly Fourier seasonality. Coefficients are fitted by
+ridge regression with sign constraints; the transforms' hyperparameters are fixed by the user or
+chosen by a vectorised search scored with rolling-origin cross-validation
+(:mod:`mmm_core.models.search`). Uncertainty comes from a moving-block bootstrap over periods
+that also redraws each channel's hyperparameters among those the data cannot tell apart.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+import time
+from collections.abc import Sequence
+from itertools import combinations
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike, NDArray
+
+from mmm_core.errors import Codes, DataIntegrationError, MMModelError
+from mmm_core.models.bootstrap import block_bootstrap_indices, block_length
+from mmm_core.models.config import (
+    AUTO,
+    MMM_DEFAULT_CONFIG,
+    parse_adstock,
+    parse_alpha,
+    parse_saturation,
+)
+from mmm_core.models.design import BaselineSpec
+from mmm_core.models.metrics import performance_metrics, variance_inflation
+from mmm_core.models.search import (
+    SearchProblem,
+    SearchResult,
+    rolling_origin_folds,
+    search_hyperparameters,
+)
+from mmm_core.models.solver import fit_constrained_ridge
+from mmm_core.models.validation import (
+    PreparedData,
+    prepare_prediction_data,
+    prepare_training_data,
+)
+from mmm_core.transforms import Adstock, HillSaturation, adstock_from_dict
+
+__all__ = ["MMM_DEFAULT_CONFIG", "SCHEMA_VERSION", "EconometricMMM"]
+
+SCHEMA_NAME = "mmm_core.EconometricMMM"
+SCHEMA_VERSION = 1
+FloatArray = NDArray[np.float64]
+_HILL = HillSaturation()
+_VIF_WARNING = 10.0
+
+
+class EconometricMMM:
+    """Media mix model with adstock, Hill saturation, optional synergies and a baseline.
+
+    Parameters
+    ----------
+    adstock_rate : float, dict or "auto", default "auto"
+        Carry-over. A float is the geometric decay rate for every channel (the reference's
+        behaviour); a dict gives it per spend column (a rate, ``"auto"``, or
+        ``{"type": "weibull", "shape": 2, "scale": 3}``); ``"auto"`` searches it per channel.
+    saturation_param : float, dict or "auto", default "auto"
+        Diminishing returns. A float is the Hill half-saturation point as a multiple of the
+        channel's typical spend (shape 1); a dict gives it per column (a multiple, ``"auto"``, or
+        ``{"half_saturation": 25000, "shape": 1.5}`` in spend units); ``"auto"`` searches it.
+    regularization_alpha : float or "auto", default 0.1
+        Ridge strength on standardised columns (scikit-learn's convention); ``"auto"`` chooses it
+        by the same cross-validation.
+    include_baseline : bool, default True
+        Model an intercept, a linear trend and yearly seasonality.
+    max_iterations : int, optional
+        With a search: the most candidate evaluations in total; without one: the most
+        iterations of the constrained solver.
+    adstock : {"geometric", "weibull"}, default "geometric"
+        Adstock family searched for channels on ``"auto"``.
+    max_lag : int, default 13
+        Periods over which a period's spend acts.
+    n_fourier : int, default 2
+        Yearly seasonality harmonics (used when at least a year of data is fitted).
+    n_candidates : int, default 256
+        Candidates per channel per sweep of the search.
+    n_sweeps : int, default 3
+        Sweeps of the block-coordinate search over the channels.
+    cv_folds : int, default 8
+        Rolling-origin folds.
+    holdout_periods : int or "auto", default "auto"
+        Final periods held out of the hyperparameter search and scored out of sample
+        (``performance["holdout"]``); ``"auto"`` is a twelfth of the data, 4 to 13 periods;
+        0 disables it.
+    n_bootstrap : int, default 200
+        Block-bootstrap replicates for intervals (0 disables them).
+    random_state : int, default 0
+        Seed of the search and the bootstrap: the same data and seed give the same model.
+
+    Attributes
+    ----------
+    spend_columns_ : list of str
+    coef_ : ndarray
+        Coefficients on the scaled target, in the order of ``feature_names_``.
+    feature_names_ : list of str
+    results_ : dict
+        What :meth:`fit` returned.
+
+    Examples
+    --------
+    >>> from mmm_core.data.synthetic import generate_mmm_data
+    >>> data, truth = generate_mmm_data(weeks=104, channels=3, seed=1)
+    >>> mmm = EconometricMMM(n_bootstrap=20)
+    >>> results = mmm.fit(data, "revenue", truth.spend_columns)
+    >>> sorted(results["channels"]) == sorted(truth.spend_columns)
+    True
+    """
+
+    def __init__(
+        self,
+        adstock_rate: float | dict[str, Any] | str = AUTO,
+        saturation_param: float | dict[str, Any] | str = AUTO,
+        regularization_alpha: float | str = 0.1,
+        include_baseline: bool = True,
+        *,
+        max_iterations: int | None = None,
+        adstock: str = "geometric",
+        max_lag: int = 13,
+        n_fourier: int = 2,
+        n_candidates: int = 256,
+        n_sweeps: int = 3,
+        cv_folds: int = 8,
+        holdout_periods: int | str = AUTO,
+        n_bootstrap: int = 200,
+        random_state: int = 0,
+    ) -> None:
+        self.adstock_rate = adstock_rate
+        self.saturation_param = saturation_param
+        self.regularization_alpha = regularization_alpha
+        self.include_baseline = include_baseline
+        self.max_iterations = max_iterations
+        self.adstock = adstock
+        self.max_lag = max_lag
+        self.n_fourier = n_fourier
+        self.n_candidates = n_candidates
+        self.n_sweeps = n_sweeps
+        self.cv_folds = cv_folds
+        self.holdout_periods = holdout_periods
+        self.n_bootstrap = n_bootstrap
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ configuration
+    def get_params(self) -> dict[str, Any]:
+        """Constructor arguments (scikit-learn style)."""
+        return {
+            name: getattr(self, name)
+            for name in (
+                "adstock_rate",
+                "saturation_param",
+                "regularization_alpha",
+                "include_baseline",
+                "max_iterations",
+                "adstock",
+                "max_lag",
+                "n_fourier",
+                "n_candidates",
+                "n_sweeps",
+                "cv_folds",
+                "holdout_periods",
+                "n_bootstrap",
+                "random_state",
+            )
+        }
+
+    def _check_settings(self) -> None:
+        def positive_int(name: str, value: Any, minimum: int) -> None:
+            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+                raise MMModelError(
+                    Codes.INVALID_PARAMETER,
+                    f"{name} must be an integer >= {minimum}, got {value!r}.",
+                    hint=f"see help(EconometricMMM) for what {name} does.",
+                )
+
+        positive_int("max_lag", self.max_lag, 1)
+        positive_int("n_fourier", self.n_fourier, 0)
+        positive_int("n_candidates", self.n_candidates, 2)
+        positive_int("n_sweeps", self.n_sweeps, 1)
+        positive_int("cv_folds", self.cv_folds, 1)
+        positive_int("n_bootstrap", self.n_bootstrap, 0)
+        if self.max_iterations is not None:
+            positive_int("max_iterations", self.max_iterations, 1)
+        if self.holdout_periods != AUTO:
+            positive_int("holdout_periods", self.holdout_periods, 0)
+        if not isinstance(self.include_baseline, bool | np.bool_):
+            raise MMModelError(
+                Codes.INVALID_PARAMETER,
+                f"include_baseline must be True or False, got {self.include_baseline!r}.",
+            )
+
+    # ------------------------------------------------------------------ fitting
+    def fit(
+        self,
+        data: pd.DataFrame,
+        target_column: str,
+        spend_columns: Sequence[str],
+        include_synergies: bool = False,
+        *,
+        control_columns: Sequence[str] | None = None,
+        date_column: str | None = None,
+    ) -> dict[str, Any]:
+        """Fit the model and return the results dict.
+
+        Parameters
+        ----------
+        data : DataFrame
+            One row per period (week), sorted or with a date column.
+        target_column : str
+            The KPI (e.g. ``"revenue"``).
+        spend_columns : list of str
+            Media spend columns, non-negative.
+        include_synergies : bool, default False
+            Add pairwise interactions of the saturated media (non-negative).
+        control_columns : list of str, optional
+            Non-media drivers (price, promotions, competitor activity); free sign.
+        date_column : str, optional
+            Detected when not given (a datetime column, or one named date/week/ds...).
+
+        Returns
+        -------
+        dict
+            JSON-serialisable: ``performance`` (in-sample, plus ``holdout``), ``channels``
+            (spend, contribution, share, roi, mroi, roi_interval, adstock, saturation...),
+            ``baseline``, ``synergies``, ``hyperparameters``, ``diagnostics``.
+
+        Raises
+        ------
+        DataIntegrationError
+            Bad input data (codes ``MMM_1xx``).
+        MMModelError
+            Bad settings (``MMM_006``) or a failed fit.
+        """
+        started = time.perf_counter()
+        self._check_settings()
+        spend_list = list(spend_columns) if not isinstance(spend_columns, str) else [spend_columns]
+        controls_list = list(control_columns or [])
+        n_pairs = len(spend_list) * (len(spend_list) - 1) // 2 if include_synergies else 0
+        n_params = 2 + 2 * self.n_fourier + len(controls_list) + len(spend_list) + n_pairs
+        prepared = prepare_training_data(
+            data,
+            target_column,
+            spend_list,
+            controls_list,
+            date_column,
+            min_rows=max(2 * n_params, n_params + 20),
+        )
+        rng = np.random.default_rng(self.random_state)
+        n, m = prepared.spend.shape
+        scales = _typical_spend(prepared.spend)
+        adstock_specs = parse_adstock(self.adstock_rate, spend_list, self.adstock, self.max_lag)
+        saturation_specs = parse_saturation(self.saturation_param, spend_list, scales)
+        alphas = parse_alpha(self.regularization_alpha)
+
+        self.spend_columns_ = spend_list
+        self.control_columns_ = controls_list
+        self.target_column_ = target_column
+        self.date_column_ = prepared.date_column
+        self.include_synergies_ = bool(include_synergies)
+        self.pairs_ = list(combinations(range(m), 2)) if include_synergies else []
+        self.y_scale_ = float(np.mean(np.abs(prepared.y)))
+        self._set_time(prepared)
+        self.baseline_ = BaselineSpec.for_training(
+            self.include_baseline, n, prepared.periods_per_year, self.n_fourier
+        )
+        self.mean_spend_ = prepared.spend.mean(axis=0)
+        self.control_mean_ = prepared.controls.mean(axis=0)
+        sd = prepared.controls.std(axis=0)
+        self.control_sd_ = np.where(sd > 0, sd, 1.0)
+        _check_controls(controls_list, sd)
+
+        y = prepared.y / self.y_scale_
+        base = self._base_columns(self._positions(prepared), prepared.controls)
+        base_free = np.zeros(base.shape[1], dtype=bool)
+        if self.include_baseline:
+            base_free[0] = True  # the intercept is not shrunk
+
+        searched = any(len(s) < 3 for s in saturation_specs) or any(
+            len(p) < len(a.param_names) for a, p in adstock_specs
+        )
+        holdout = self._holdout_size(n, n_params, searched or len(alphas) > 1)
+        n_search = n - holdout
+        folds = rolling_origin_folds(n_search, self.cv_folds, min_train=n_params + 5)
+        if (searched or len(alphas) > 1) and not folds:
+            raise DataIntegrationError(
+                Codes.TOO_FEW_ROWS,
+                f"{n} periods are too few to choose hyperparameters by cross-validation "
+                f"with {n_params} parameters.",
+                hint="give more periods, or fix adstock_rate, saturation_param and "
+                "regularization_alpha to numbers so nothing is searched.",
+                details={"rows": n, "parameters": n_params},
+            )
+        fixed = [
+            {**params, **sat}
+            for (_, params), sat in zip(adstock_specs, saturation_specs, strict=True)
+        ]
+        problem = SearchProblem(
+            base=base[:n_search], base_unpenalized=base_free, y=y[:n_search], folds=folds
+        )
+        search = search_hyperparameters(
+            prepared.spend,
+            problem,
+            [a for a, _ in adstock_specs],
+            _HILL,
+            fixed,
+            scales,
+            alphas,
+            n_candidates=self.n_candidates,
+            n_sweeps=self.n_sweeps,
+            max_evaluations=self.max_iterations if searched else None,
+            rng=rng,
+        )
+        self.alpha_ = search.alpha
+        self.adstocks_: list[Adstock] = [s.adstock for s in search.spaces]
+        self.adstock_params_ = []
+        self.saturation_params_ = []
+        for space, idx in zip(search.spaces, search.choice, strict=True):
+            cand = space.candidate(idx)
+            self.adstock_params_.append({p: cand[p] for p in space.adstock.param_names})
+            self.saturation_params_.append(
+                {"half_saturation": cand["half_saturation"], "shape": cand["shape_hill"]}
+            )
+
+        media = search.features()
+        X, nonneg, free = self._assemble(base, media, base_free)
+        solver_iterations = None if searched else self.max_iterations
+        coef = self._solve(X, y, nonneg, free, solver_iterations)
+        self.coef_ = coef
+        self.feature_names_ = self._feature_names()
+
+        fitted = X @ coef * self.y_scale_
+        performance = performance_metrics(prepared.y, fitted)
+        if holdout:
+            head = slice(0, n - holdout)
+            coef_head = self._solve(X[head], y[head], nonneg, free, solver_iterations)
+            tail_pred = X[n - holdout :] @ coef_head * self.y_scale_
+            performance["holdout"] = {
+                **performance_metrics(prepared.y[n - holdout :], tail_pred),
+                "periods": holdout,
+            }
+        else:
+            performance["holdout"] = None
+
+        draws = self._bootstrap(X, y, base, base_free, search, rng, solver_iterations)
+        self.results_ = self._results(
+            prepared, X, media, coef, performance, search, draws, started, folds, holdout
+        )
+        return self.results_
+
+    def _holdout_size(self, n: int, n_params: int, searching: bool) -> int:
+        if self.holdout_periods != AUTO:
+            size = int(self.holdout_periods)
+            if size and n - size < n_params + 10:
+                raise DataIntegrationError(
+                    Codes.TOO_FEW_ROWS,
+                    f"holdout_periods={size} leaves {n - size} periods for {n_params} parameters.",
+                    hint="lower holdout_periods or give more data.",
+                )
+            return size
+        size = min(13, max(4, n // 12))
+        minimum = n_params + 10 if not searching else int(1.5 * (n_params + 5)) + size
+        return size if n - size >= minimum else 0
+
+    def _solve(
+        self,
+        X: FloatArray,
+        y: FloatArray,
+        nonneg: NDArray[np.bool_],
+        free: NDArray[np.bool_],
+        max_iterations: int | None,
+    ) -> FloatArray:
+        pen = np.where(free, 0.0, self.alpha_ * X.var(axis=0))
+        return fit_constrained_ridge(X, y, pen, nonneg, max_iterations)
+
+    def _assemble(
+        self, base: FloatArray, media: FloatArray, base_free: NDArray[np.bool_]
+    ) -> tuple[FloatArray, NDArray[np.bool_], NDArray[np.bool_]]:
+        """Design ``[baseline, controls, media, synergies]`` with its sign and penalty masks."""
+        syn = [media[:, i] * media[:, j] for i, j in self.pairs_]
+        X = np.column_stack([base, media, *syn]) if syn else np.column_stack([base, media])
+        q = base.shape[1]
+        nonneg = np.zeros(X.shape[1], dtype=bool)
+        nonneg[q:] = True
+        free = np.zeros(X.shape[1], dtype=bool)
+        free[:q] = base_free
+        return X, nonneg, free
+
+    def _feature_names(self) -> list[str]:
+        names = self.baseline_.names + list(self.control_columns_) + list(self.spend_columns_)
+        return names + [self._pair_name(i, j) for i, j in self.pairs_]
+
+    def _pair_name(self, i: int, j: int) -> str:
+        return f"{self.spend_columns_[i]}:{self.spend_columns_[j]}"
+
+    # ------------------------------------------------------------------ time axis
+    def _set_time(self, prepared: PreparedData) -> None:
+        if prepared.dates is not None and len(prepared.dates) > 1:
+            steps = np.diff(prepared.dates.values).astype("timedelta64[s]").astype(float)
+            self.time_ = {
+                "start": prepared.dates[0].isoformat(),
+                "step_days": float(np.median(steps)) / 86400.0,
+            }
+        else:
+            self.time_ = {"start": None, "step_days": None}
+
+    def _positions(self, prepared: PreparedData) -> FloatArray:
+        """Period positions ``t`` counted from the first fitted period."""
+        n = prepared.spend.shape[0]
+        if prepared.dates is not None and self.time_["start"] is not None:
+            offset = (prepared.dates - pd.Timestamp(self.time_["start"])).total_seconds()
+            return np.asarray(offset, dtype=float) / (self.time_["step_days"] * 86400.0)
+        return np.arange(n, dtype=float)
+
+    def _base_columns(self, t: FloatArray, controls: FloatArray) -> FloatArray:
+        z = (controls - self.control_mean_) / self.control_sd_
+        return np.hstack([self.baseline_.features(t), z])
+
+    # ------------------------------------------------------------------ transforms
+    def _media_features(self, spend: FloatArray) -> FloatArray:
+        cols = []
+        for j, adstock in enumerate(self.adstocks_):
+            adstocked = adstock.transform(spend[:, j], self.adstock_params_[j])
+            cols.append(_HILL.transform(adstocked, self.saturation_params_[j]))
+        return np.column_stack(cols)
+
+    # ------------------------------------------------------------------ bootstrap
+    def _bootstrap(
+        self,
+        X: FloatArray,
+        y: FloatArray,
+        base: FloatArray,
+        base_free: NDArray[np.bool_],
+        search: SearchResult,
+        rng: np.random.Generator,
+        max_iterations: int | None,
+    ) -> dict[str, Any]:
+        """Replicates of (hyperparameters, coefficients) by moving-block bootstrap."""
+        B = self.n_bootstrap
+        n = X.shape[0]
+        m = len(self.spend_columns_)
+        if B == 0:
+            return {"coef": np.empty((0, X.shape[1])), "choice": np.empty((0, m), dtype=int)}
+        block = block_length(n)
+        rows = block_bootstrap_indices(n, B, block, rng)
+        choice = np.column_stack(
+            [rng.choice(search.plausible[j], size=B) for j in range(m)]
+        ).astype(int)
+        coefs = np.empty((B, X.shape[1]))
+        designs = []
+        for b in range(B):
+            media = np.column_stack([search.spaces[j].features[choice[b, j]] for j in range(m)])
+            Xb, nonneg, free = self._assemble(base, media, base_free)
+            coefs[b] = self._solve(Xb[rows[b]], y[rows[b]], nonneg, free, max_iterations)
+            designs.append(media)
+        params = []
+        for j in range(m):
+            space = search.spaces[j]
+            params.append(
+                {
+                    **{p: space.params[p][choice[:, j]] for p in space.adstock.param_names},
+                    "half_saturation": space.params["half_saturation"][choice[:, j]],
+                    "shape": space.params["shape_hill"][choice[:, j]],
+                }
+            )
+        return {
+            "coef": coefs,
+            "choice": choice,
+            "media": np.stack(designs),
+            "params": params,
+            "block_length": block,
+        }
+
+    # ------------------------------------------------------------------ results
+    def _channel_contributions(self, media: FloatArray, coef: FloatArray) -> FloatArray:
+        """Weekly contribution per channel incl. half of each synergy it is in, ``(n, m)``."""
+        q = len(self.baseline_.names) + len(self.control_columns_)
+        m = media.shape[1]
+        out = media * coef[q : q + m]
+        for k, (i, j) in enumerate(self.pairs_):
+            half = 0.5 * coef[q + m + k] * media[:, i] * media[:, j]
+            out[:, i] += half
+            out[:, j] += half
+        return out * self.y_scale_
+
+    def _results(
+        self,
+        prepared: PreparedData,
+        X: FloatArray,
+        media: FloatArray,
+        coef: FloatArray,
+        performance: dict[str, Any],
+        search: SearchResult,
+        draws: dict[str, Any],
+        started: float,
+        folds: list[tuple[int, int]],
+        holdout: int,
+    ) -> dict[str, Any]:
+        m = len(self.spend_columns_)
+        q = len(self.baseline_.names) + len(self.control_columns_)
+        spend_total = prepared.spend.sum(axis=0)
+        mean_spend = self.mean_spend_
+        contrib = self._channel_contributions(media, coef).sum(axis=0)
+        media_total = contrib.sum()
+        mroi = self.steady_state_gradient(mean_spend)
+
+        B = draws["coef"].shape[0]
+        if B:
+            draw_contrib = np.stack(
+                [
+                    self._channel_contributions(draws["media"][b], draws["coef"][b]).sum(axis=0)
+                    for b in range(B)
+                ]
+            )
+            draw_roi = draw_contrib / spend_total
+            totals = draw_contrib.sum(axis=1, keepdims=True)
+            draw_share = np.divide(
+                draw_contrib, totals, out=np.zeros_like(draw_contrib), where=totals > 0
+            )
+            self.draws_ = {
+                "coef": draws["coef"][:, q:],  # media and synergy coefficients
+                "params": draws["params"],
+            }
+            draw_mroi = np.stack([self._gradient_for_draw(b, mean_spend) for b in range(B)])
+        else:
+            self.draws_ = None
+
+        def interval(values: FloatArray) -> list[float]:
+            return [float(np.quantile(values, 0.05)), float(np.quantile(values, 0.95))]
+
+        channels: dict[str, Any] = {}
+        for j, col in enumerate(self.spend_columns_):
+            entry: dict[str, Any] = {
+                "spend": float(spend_total[j]),
+                "contribution": float(contrib[j]),
+                "share": float(contrib[j] / media_total) if media_total > 0 else 0.0,
+                "roi": float(contrib[j] / spend_total[j]),
+                "mroi": float(mroi[j]),
+                "roi_interval": interval(draw_roi[:, j]) if B else None,
+                "mroi_interval": interval(draw_mroi[:, j]) if B else None,
+                "contribution_interval": interval(draw_contrib[:, j]) if B else None,
+                "share_interval": interval(draw_share[:, j]) if B else None,
+                "coefficient": float(coef[q + j] * self.y_scale_),
+                "adstock": {**self.adstocks_[j].to_dict(), **self.adstock_params_[j]},
+                "saturation": {**_HILL.to_dict(), **self.saturation_params_[j]},
+                "hyperparameters_searched": not search.spaces[j].fixed,
+                "plausible_hyperparameters": len(search.plausible[j]),
+            }
+            channels[col] = entry
+
+        synergies = {}
+        for k, (i, j) in enumerate(self.pairs_):
+            c = coef[q + m + k]
+            synergies[self._pair_name(i, j)] = {
+                "channels": [self.spend_columns_[i], self.spend_columns_[j]],
+                "coefficient": float(c * self.y_scale_),
+                "contribution": float(c * (media[:, i] * media[:, j]).sum() * self.y_scale_),
+            }
+
+        parts = X[:, :q] * coef[:q] * self.y_scale_
+        names = self.baseline_.names
+        baseline_parts = {
+            "intercept": float(parts[:, 0].sum()) if self.include_baseline else 0.0,
+            "trend": float(parts[:, 1].sum()) if self.include_baseline else 0.0,
+            "seasonality": float(parts[:, 2 : len(names)].sum()) if len(names) > 2 else 0.0,
+        }
+        controls = {
+            col: float(parts[:, len(names) + k].sum())
+            for k, col in enumerate(self.control_columns_)
+        }
+        revenue_total = float(prepared.y.sum())
+        base_total = sum(baseline_parts.values())
+
+        vif_all = variance_inflation(X[:, 1:] if self.include_baseline else X)
+        offset = 1 if self.include_baseline else 0
+        vif = {
+            name: float(v) for name, v in zip(self.feature_names_[offset:], vif_all, strict=True)
+        }
+        warnings = [
+            f"{name} has a variance inflation factor of {v:.1f} (> {_VIF_WARNING:g}): its effect "
+            "is hard to separate from the other terms; trust its interval more than its point."
+            for name, v in vif.items()
+            if name in self.spend_columns_ and v > _VIF_WARNING
+        ]
+        corr = np.corrcoef(prepared.spend, rowvar=False) if m > 1 else np.ones((1, 1))
+        for i, j in combinations(range(m), 2):
+            if corr[i, j] > 0.8:
+                warnings.append(
+                    f"spend on {self.spend_columns_[i]} and {self.spend_columns_[j]} moves together"
+                    f" (correlation {corr[i, j]:.2f}): the split of their credit is uncertain."
+                )
+        if B:
+            for col in self.spend_columns_:
+                lo, hi = channels[col]["roi_interval"]
+                if hi - lo > max(1.0, abs(channels[col]["roi"])):
+                    warnings.append(
+                        f"{col}: the data cannot pin its ROI down (90% interval {lo:.2f}-{hi:.2f})."
+                    )
+        elapsed = time.perf_counter() - started
+        return _jsonable(
+            {
+                "performance": performance,
+                "channels": channels,
+                "baseline": {
+                    "total": base_total,
+                    "share_of_revenue": base_total / revenue_total if revenue_total else 0.0,
+                    **baseline_parts,
+                    "controls": controls,
+                },
+                "synergies": synergies,
+                "media": {
+                    "contribution": float(media_total),
+                    "spend": float(spend_total.sum()),
+                    "roi": float(media_total / spend_total.sum()),
+                    "share_of_revenue": float(media_total / revenue_total)
+                    if revenue_total
+                    else 0.0,
+                },
+                "hyperparameters": {
+                    "adstock_family": self.adstock,
+                    "regularization_alpha": self.alpha_,
+                    "alpha_cv_mse": {str(k): v for k, v in search.alpha_scores.items()},
+                    "max_lag": self.max_lag,
+                    "n_fourier": self.baseline_.n_fourier,
+                    "channels": {
+                        col: {
+                            "adstock": channels[col]["adstock"],
+                            "saturation": channels[col]["saturation"],
+                        }
+                        for col in self.spend_columns_
+                    },
+                },
+                "diagnostics": {
+                    "observations": int(X.shape[0]),
+                    "parameters": int(X.shape[1]),
+                    "target_column": self.target_column_,
+                    "date_column": self.date_column_,
+                    "periods_per_year": self.baseline_.periods_per_year,
+                    "vif": vif,
+                    "warnings": warnings,
+                    "search": {
+                        "candidates_evaluated": search.n_evaluated,
+                        "sweeps": search.n_sweeps,
+                        "seconds": search.seconds,
+                        "candidates_per_second": search.n_evaluated / search.seconds
+                        if search.seconds > 0
+                        else 0.0,
+                        "cv_folds": len(folds),
+                        "cv_rmse": math.sqrt(search.cv_mse) * self.y_scale_,
+                        "search_periods": int(X.shape[0] - holdout),
+                    },
+                    "bootstrap": {
+                        "replicates": B,
+                        "block_length": draws.get("block_length"),
+                        "interval": [0.05, 0.95],
+                    },
+                    "fit_seconds": elapsed,
+                },
+            }
+        )
+
+    # ------------------------------------------------------------------ using the model
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "coef_"):
+            raise MMModelError(
+                Codes.NOT_FITTED,
+                "this EconometricMMM is not fitted yet.",
+                hint="call fit(data, target_column, spend_columns) or EconometricMMM.load(path).",
+            )
+
+    def _prepare(self, data: pd.DataFrame) -> tuple[PreparedData, FloatArray, FloatArray]:
+        self._check_fitted()
+        date_col = (
+            self.date_column_
+            if isinstance(data, pd.DataFrame) and self.date_column_ in data
+            else False
+        )
+        try:
+            prepared = prepare_prediction_data(
+                data, self.spend_columns_, self.control_columns_, date_col
+            )
+        except DataIntegrationError as exc:
+            if exc.code == Codes.MISSING_COLUMN:
+                raise MMModelError(
+                    Codes.COLUMNS_MISMATCH,
+                    f"the data lacks columns the model was fitted on: {exc.message}",
+                    hint=f"give the spend columns {self.spend_columns_}"
+                    + (f" and controls {self.control_columns_}" if self.control_columns_ else "")
+                    + ".",
+                    details=exc.details,
+                ) from exc
+            raise
+        t = self._positions(prepared)
+        base = self._base_columns(t, prepared.controls)
+        media = self._media_features(prepared.spend)
+        return prepared, base, media
+
+    def predict(self, data: pd.DataFrame) -> np.ndarray:
+        """Predicted target per row of ``data``.
+
+        Adstock is computed from ``data``'s own spend history (periods before its first row
+        count as zero spend); the trend and season follow its dates, or continue from the first
+        fitted period when it has none.
+
+        Returns
+        -------
+        ndarray, shape (n,)
+        """
+        _, base, media = self._prepare(data)
+        X, _, _ = self._assemble(base, media, np.zeros(base.shape[1], dtype=bool))
+        return X @ self.coef_ * self.y_scale_
+
+    def decompose(self, data: pd.DataFrame) -> pd.DataFrame:
+        """Per period: ``baseline`` (intercept, trend, season), each control, each channel.
+
+        Channel columns include half of each synergy the channel is part of. The columns sum to
+        :meth:`predict` row by row.
+        """
+        prepared, base, media = self._prepare(data)
+        q_base = len(self.baseline_.names)
+        parts = base * self.coef_[: base.shape[1]] * self.y_scale_
+        out = {"baseline": parts[:, :q_base].sum(axis=1)}
+        for k, col in enumerate(self.control_columns_):
+            out[col] = parts[:, q_base + k]
+        channel = self._channel_contributions(media, self.coef_)
+        for j, col in enumerate(self.spend_columns_):
+            out[col] = channel[:, j]
+        index = prepared.dates if prepared.dates is not None else data.index
+        return pd.DataFrame(out, index=index)
+
+    def get_attribution(self, data: pd.DataFrame) -> dict[str, float]:
+        """Each channel's share of the media contribution on ``data`` (sums to 1).
+
+        When the model attributes nothing to media on ``data`` (all spend zero) every share is 0.
+        """
+        _, _, media = self._prepare(data)
+        contrib = self._channel_contributions(media, self.coef_).sum(axis=0)
+        total = contrib.sum()
+        shares = contrib / total if total > 0 else np.zeros_like(contrib)
+        return {col: float(s) for col, s in zip(self.spend_columns_, shares, strict=True)}
+
+    def _channel_index(self, channel: str) -> int:
+        self._check_fitted()
+        if channel not in self.spend_columns_:
+            from mmm_core.errors import suggest_name
+
+            close = suggest_name(channel, self.spend_columns_)
+            raise MMModelError(
+                Codes.UNKNOWN_CHANNEL,
+                f"{channel!r} is not a channel of this model ({self.spend_columns_}).",
+                hint=f"did you mean {close!r}?" if close else "use one of the spend columns.",
+            )
+        return self.spend_columns_.index(channel)
+
+    def _media_coef(self) -> tuple[FloatArray, FloatArray]:
+        q = len(self.baseline_.names) + len(self.control_columns_)
+        m = len(self.spend_columns_)
+        return self.coef_[q : q + m] * self.y_scale_, self.coef_[q + m :] * self.y_scale_
+
+    def steady_state_response(self, spend: ArrayLike) -> np.ndarray:
+        """Expected media revenue per period at a steady spend per period.
+
+        Adstock is normalised, so a constant spend ``x`` has the steady state ``x`` and the
+        response is ``sum_c beta_c h_c(x_c) + sum_{i<j} beta_ij h_i(x_i) h_j(x_j)``.
+
+        Parameters
+        ----------
+        spend : array_like, shape (..., m)
+            Spend per period per channel, in ``spend_columns_`` order.
+        """
+        self._check_fitted()
+        x = np.asarray(spend, dtype=float)
+        h = self._hill_stack(x, derivative=False)
+        beta, beta_syn = self._media_coef()
+        out = h @ beta
+        for k, (i, j) in enumerate(self.pairs_):
+            out = out + beta_syn[k] * h[..., i] * h[..., j]
+        return out
+
+    def steady_state_gradient(self, spend: ArrayLike) -> np.ndarray:
+        """``d response / d spend_c`` at a steady spend (the marginal ROI), shape ``(..., m)``."""
+        self._check_fitted()
+        x = np.asarray(spend, dtype=float)
+        h = self._hill_stack(x, derivative=False)
+        dh = self._hill_stack(x, derivative=True)
+        beta, beta_syn = self._media_coef()
+        grad = dh * beta
+        for k, (i, j) in enumerate(self.pairs_):
+            grad[..., i] += beta_syn[k] * dh[..., i] * h[..., j]
+            grad[..., j] += beta_syn[k] * h[..., i] * dh[..., j]
+        return grad
+
+    def _hill_stack(self, x: FloatArray, derivative: bool) -> FloatArray:
+        fn = _HILL.derivative if derivative else _HILL.transform
+        cols = [fn(x[..., j], self.saturation_params_[j]) for j in range(x.shape[-1])]
+        return np.stack(cols, axis=-1)
+
+    def _gradient_for_draw(self, b: int, spend: FloatArray) -> FloatArray:
+        m = len(self.spend_columns_)
+        coef = self.draws_["coef"][b] * self.y_scale_
+        h = np.array(
+            [_HILL.transform(spend[j], _draw_hill(self.draws_["params"][j], b)) for j in range(m)]
+        )
+        dh = np.array(
+            [_HILL.derivative(spend[j], _draw_hill(self.draws_["params"][j], b)) for j in range(m)]
+        )
+        grad = dh * coef[:m]
+        for k, (i, j) in enumerate(self.pairs_):
+            grad[i] += coef[m + k] * dh[i] * h[j]
+            grad[j] += coef[m + k] * h[i] * dh[j]
+        return grad
+
+    def response_curve(self, channel: str, spend: ArrayLike) -> np.ndarray:
+        """Expected revenue per period from ``channel`` at a steady spend per period.
+
+        Other channels are held at their mean fitted spend; with synergies the curve includes
+        the whole interaction with them. Example: ``mmm.response_curve("tv_spend",
+        np.linspace(0, 50_000, 50))``.
+        """
+        j = self._channel_index(channel)
+        x = np.atleast_1d(np.asarray(spend, dtype=float))
+        if np.any(x < 0) or not np.all(np.isfinite(x)):
+            raise DataIntegrationError(
+                Codes.NEGATIVE_SPEND,
+                "response_curve needs finite spend >= 0.",
+                hint="pass spend >= 0.",
+            )
+        beta, beta_syn = self._media_coef()
+        h = _HILL.transform(x, self.saturation_params_[j])
+        out = beta[j] * h
+        for k, (a, b) in enumerate(self.pairs_):
+            if j in (a, b):
+                other = b if a == j else a
+                h_other = _HILL.transform(self.mean_spend_[other], self.saturation_params_[other])
+                out = out + beta_syn[k] * h * h_other
+        return out
+
+    # ------------------------------------------------------------------ persistence
+    def to_dict(self) -> dict[str, Any]:
+        """The fitted model as a JSON-serialisable dict (schema-versioned)."""
+        self._check_fitted()
+        return _jsonable(
+            {
+                "schema": SCHEMA_NAME,
+                "schema_version": SCHEMA_VERSION,
+                "config": self.get_params(),
+                "target_column": self.target_column_,
+                "spend_columns": self.spend_columns_,
+                "control_columns": self.control_columns_,
+                "date_column": self.date_column_,
+                "include_synergies": self.include_synergies_,
+                "time": self.time_,
+                "baseline": self.baseline_.to_dict(),
+                "mean_spend": self.mean_spend_,
+                "scaling": {
+                    "y_scale": self.y_scale_,
+                    "control_mean": self.control_mean_,
+                    "control_sd": self.control_sd_,
+                },
+                "alpha": self.alpha_,
+                "channels": [
+                    {
+                        "adstock": {**a.to_dict(), "params": p},
+                        "saturation": s,
+                    }
+                    for a, p, s in zip(
+                        self.adstocks_, self.adstock_params_, self.saturation_params_, strict=True
+                    )
+                ],
+                "feature_names": self.feature_names_,
+                "coef": self.coef_,
+                "draws": self.draws_,
+                "results": self.results_,
+            }
+        )
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the model as JSON, atomically (a reader never sees a half-written file)."""
+        target = Path(path)
+        if target.is_dir() or str(path).endswith(os.sep):
+            target = target / "model.json"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        payload = json.dumps(self.to_dict(), allow_nan=False)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".model-", suffix=".json.tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(payload)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return target
+
+    @classmethod
+    def from_dict(cls, doc: dict[str, Any]) -> EconometricMMM:
+        """Rebuild a fitted model from :meth:`to_dict` output."""
+        if not isinstance(doc, dict) or doc.get("schema") != SCHEMA_NAME:
+            raise MMModelError(
+                Codes.CORRUPT_MODEL_FILE,
+                "this is not an EconometricMMM model document.",
+                hint="load a model.json written by EconometricMMM.save().",
+            )
+        version = doc.get("schema_version")
+        if not isinstance(version, int) or version > SCHEMA_VERSION:
+            raise MMModelError(
+                Codes.NEWER_SCHEMA,
+                f"the model file has schema version {version!r}; this library reads up to "
+                f"{SCHEMA_VERSION}.",
+                hint="upgrade mmm_core to the version that wrote the model.",
+            )
+        try:
+            model = cls(**doc["config"])
+            model.target_column_ = doc["target_column"]
+            model.spend_columns_ = list(doc["spend_columns"])
+            model.control_columns_ = list(doc["control_columns"])
+            model.date_column_ = doc["date_column"]
+            model.include_synergies_ = bool(doc["include_synergies"])
+            m = len(model.spend_columns_)
+            model.pairs_ = list(combinations(range(m), 2)) if model.include_synergies_ else []
+            model.time_ = dict(doc["time"])
+            model.baseline_ = BaselineSpec(**doc["baseline"])
+            model.y_scale_ = float(doc["scaling"]["y_scale"])
+            model.mean_spend_ = np.asarray(doc["mean_spend"], dtype=float)
+            model.control_mean_ = np.asarray(doc["scaling"]["control_mean"], dtype=float)
+            model.control_sd_ = np.asarray(doc["scaling"]["control_sd"], dtype=float)
+            model.alpha_ = float(doc["alpha"])
+            model.adstocks_ = [adstock_from_dict(c["adstock"]) for c in doc["channels"]]
+            model.adstock_params_ = [
+                {k: float(v) for k, v in c["adstock"]["params"].items()} for c in doc["channels"]
+            ]
+            model.saturation_params_ = [
+                {k: float(v) for k, v in c["saturation"].items()} for c in doc["channels"]
+            ]
+            model.feature_names_ = list(doc["feature_names"])
+            model.coef_ = np.asarray(doc["coef"], dtype=float)
+            draws = doc.get("draws")
+            model.draws_ = (
+                {
+                    "coef": np.asarray(draws["coef"], dtype=float),
+                    "params": [
+                        {k: np.asarray(v, dtype=float) for k, v in p.items()}
+                        for p in draws["params"]
+                    ],
+                }
+                if draws
+                else None
+            )
+            model.results_ = doc["results"]
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise MMModelError(
+                Codes.CORRUPT_MODEL_FILE,
+                f"the model document is incomplete or damaged ({type(exc).__name__}: {exc}).",
+                hint="re-save the model with EconometricMMM.save(), or refit it.",
+            ) from exc
+        if len(model.coef_) != len(model.feature_names_) or len(model.adstocks_) != m:
+            raise MMModelError(
+                Codes.CORRUPT_MODEL_FILE,
+                "the model document's coefficients do not match its columns.",
+                hint="re-save the model with EconometricMMM.save(), or refit it.",
+            )
+        return model
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> EconometricMMM:
+        """Read a model written by :meth:`save` (a file, or a directory holding ``model.json``)."""
+        source = Path(path)
+        if source.is_dir():
+            source = source / "model.json"
+        try:
+            doc = json.loads(source.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise MMModelError(
+                Codes.CORRUPT_MODEL_FILE,
+                f"no model file at {str(source)!r}.",
+                hint="check the path; EconometricMMM.save() writes model.json.",
+            ) from exc
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise MMModelError(
+                Codes.CORRUPT_MODEL_FILE,
+                f"{str(source)!r} is not valid JSON ({exc}).",
+                hint="the file is damaged: re-save or refit the model.",
+            ) from exc
+        return cls.from_dict(doc)
+
+
+def _typical_spend(spend: FloatArray) -> list[float]:
+    """Mean of each channel's non-zero periods (the scale of its half-saturation point)."""
+    out = []
+    for j in range(spend.shape[1]):
+        col = spend[:, j]
+        out.append(float(col[col > 0].mean()) if np.any(col > 0) else 1.0)
+    return out
+
+
+def _check_controls(columns: Sequence[str], sd: FloatArray) -> None:
+    for col, s in zip(columns, sd, strict=True):
+        if s == 0:
+            raise DataIntegrationError(
+                Codes.DATA_ERROR,
+                f"control column {col!r} is constant: it cannot be told apart from the baseline.",
+                hint=f"drop {col!r} from control_columns.",
+            )
+
+
+def _draw_hill(params: dict[str, FloatArray], b: int) -> dict[str, float]:
+    return {
+        "half_saturation": float(params["half_saturation"][b]),
+        "shape": float(params["shape"][b]),
+    }
+
+
+def _jsonable(value: Any) -> Any:
+    """Convert numpy scalars/arrays (and NaN/inf) into plain JSON values."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _jsonable(value.tolist())
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        f = float(value)
+        return f if math.isfinite(f) else None
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value
