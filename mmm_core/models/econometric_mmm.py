@@ -98,9 +98,14 @@ class EconometricMMM:
     cv_folds : int, default 8
         Rolling-origin folds.
     holdout_periods : int or "auto", default "auto"
-        Final periods held out of the hyperparameter search and scored out of sample
-        (``performance["holdout"]``); ``"auto"`` is a twelfth of the data, 4 to 13 periods;
-        0 disables it.
+        Final periods scored out of sample in ``performance["holdout"]``: the coefficients are
+        refitted without them and predict them. ``"auto"`` is a twelfth of the data, 4 to 13
+        periods; 0 disables it.
+    blind_holdout : bool, default False
+        Also keep the hold-out periods out of the hyperparameter search, so the hold-out score
+        is fully blind. Off by default because the search is already free of look-ahead
+        (rolling-origin CV) and loses accuracy without the latest periods (on the generator's
+        clean case, 11% rather than 8% misattributed media revenue).
     n_bootstrap : int, default 200
         Block-bootstrap replicates for intervals (0 disables them).
     random_state : int, default 0
@@ -140,6 +145,7 @@ class EconometricMMM:
         n_sweeps: int = 3,
         cv_folds: int = 8,
         holdout_periods: int | str = AUTO,
+        blind_holdout: bool = False,
         n_bootstrap: int = 200,
         random_state: int = 0,
     ) -> None:
@@ -155,6 +161,7 @@ class EconometricMMM:
         self.n_sweeps = n_sweeps
         self.cv_folds = cv_folds
         self.holdout_periods = holdout_periods
+        self.blind_holdout = blind_holdout
         self.n_bootstrap = n_bootstrap
         self.random_state = random_state
 
@@ -176,6 +183,7 @@ class EconometricMMM:
                 "n_sweeps",
                 "cv_folds",
                 "holdout_periods",
+                "blind_holdout",
                 "n_bootstrap",
                 "random_state",
             )
@@ -200,11 +208,12 @@ class EconometricMMM:
             positive_int("max_iterations", self.max_iterations, 1)
         if self.holdout_periods != AUTO:
             positive_int("holdout_periods", self.holdout_periods, 0)
-        if not isinstance(self.include_baseline, bool | np.bool_):
-            raise MMModelError(
-                Codes.INVALID_PARAMETER,
-                f"include_baseline must be True or False, got {self.include_baseline!r}.",
-            )
+        for name in ("include_baseline", "blind_holdout"):
+            if not isinstance(getattr(self, name), bool | np.bool_):
+                raise MMModelError(
+                    Codes.INVALID_PARAMETER,
+                    f"{name} must be True or False, got {getattr(self, name)!r}.",
+                )
 
     # ------------------------------------------------------------------ fitting
     def fit(
@@ -296,7 +305,7 @@ class EconometricMMM:
             len(p) < len(a.param_names) for a, p in adstock_specs
         )
         holdout = self._holdout_size(n, n_params, searched or len(alphas) > 1)
-        n_search = n - holdout
+        n_search = n - holdout if self.blind_holdout else n
         folds = rolling_origin_folds(n_search, self.cv_folds, min_train=n_params + 5)
         if (searched or len(alphas) > 1) and not folds:
             raise DataIntegrationError(
@@ -354,6 +363,7 @@ class EconometricMMM:
             performance["holdout"] = {
                 **performance_metrics(prepared.y[n - holdout :], tail_pred),
                 "periods": holdout,
+                "blind": bool(self.blind_holdout),
             }
         else:
             performance["holdout"] = None
@@ -663,7 +673,9 @@ class EconometricMMM:
                         else 0.0,
                         "cv_folds": len(folds),
                         "cv_rmse": math.sqrt(search.cv_mse) * self.y_scale_,
-                        "search_periods": int(X.shape[0] - holdout),
+                        "search_periods": int(X.shape[0] - holdout)
+                        if self.blind_holdout
+                        else int(X.shape[0]),
                     },
                     "bootstrap": {
                         "replicates": B,

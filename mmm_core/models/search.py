@@ -104,8 +104,8 @@ def build_channel_space(
     adstocked = adstock.transform(x, {p: params[p] for p in adstock.param_names})
     adstocked = np.atleast_2d(adstocked)
     if not fixed:
-        positive = np.where(adstocked > 0, adstocked, np.nan)
-        typical = np.nanmedian(positive, axis=1)
+        on = adstocked > 0
+        typical = adstocked.sum(axis=1) / np.maximum(on.sum(axis=1), 1)  # mean of on-periods
         k, s = params["half_saturation"], params["shape_hill"]
         elasticity = s / (1.0 + (typical / k) ** s)
         keep = np.flatnonzero((elasticity >= MIN_ELASTICITY) | (np.arange(len(k)) == 0))
@@ -255,31 +255,37 @@ class SearchProblem:
         ndarray, shape (R, N)
         """
         rows = self.y.shape[0]
-        media = media[:, :rows]
         R, _, m = media.shape
         q = self.base.shape[1]
         p = q + m
+        X = np.empty((R, rows, p))
+        X[:, :, :q] = self.base
+        X[:, :, q:] = media[:, :rows]
         nonneg = np.zeros(p, dtype=bool)
         nonneg[q:] = True
+        unpenalized = np.zeros(p, dtype=bool)
+        unpenalized[:q] = self.base_unpenalized
         diag = np.arange(p)
+        # Training windows are nested ([0, o_1) within [0, o_2) ...): accumulate the normal
+        # equations segment by segment instead of recomputing them for every fold.
+        gram = np.zeros((R, p, p))
+        xty = np.zeros((R, p))
+        col_sum = np.zeros((R, p))
+        col_sq = np.zeros((R, p))
+        start = 0
         out = []
         for origin, end in self.folds:
-            B, M, yt = self.base[:origin], media[:, :origin], self.y[:origin]
-            gram = np.empty((R, p, p))
-            pen_b = np.where(self.base_unpenalized, 0.0, alpha * B.var(axis=0))
-            gram[:, :q, :q] = B.T @ B + np.diag(pen_b)
-            cross = np.einsum("tq,rtm->rqm", B, M)
-            gram[:, :q, q:] = cross
-            gram[:, q:, :q] = cross.transpose(0, 2, 1)
-            gram[:, q:, q:] = np.einsum("rtm,rtk->rmk", M, M)
-            gram[:, diag[q:], diag[q:]] += alpha * M.var(axis=1)
-            gram[:, diag, diag] += 1e-10  # an all-zero column in a short training part
-            rhs = np.empty((R, p))
-            rhs[:, :q] = B.T @ yt
-            rhs[:, q:] = np.einsum("rtm,t->rm", M, yt)
-            coef = batched_ridge_solve(gram, rhs, nonneg)
-            pred = self.base[origin:end] @ coef[:, :q].T  # (h, R)
-            pred = pred.T + np.einsum("rtm,rm->rt", media[:, origin:end], coef[:, q:])
+            seg, y_seg = X[:, start:origin], self.y[start:origin]
+            gram += seg.transpose(0, 2, 1) @ seg
+            xty += seg.transpose(0, 2, 1) @ y_seg
+            col_sum += seg.sum(axis=1)
+            col_sq += np.einsum("rtp,rtp->rp", seg, seg)
+            start = origin
+            var = np.maximum(col_sq / origin - (col_sum / origin) ** 2, 0.0)
+            system = gram.copy()
+            system[:, diag, diag] += np.where(unpenalized, 0.0, alpha * var) + 1e-10
+            coef = batched_ridge_solve(system, xty, nonneg)
+            pred = (X[:, origin:end] @ coef[:, :, None])[:, :, 0]
             out.append(self.y[origin:end][None, :] - pred)
         return np.concatenate(out, axis=1)
 
@@ -331,7 +337,7 @@ def search_hyperparameters(
     n_candidates: int = 256,
     n_sweeps: int = 3,
     n_refine: int = 4,
-    prior_weight: float = 1.0,
+    prior_weight: float = 4.0,
     max_evaluations: int | None = None,
     rng: np.random.Generator,
 ) -> SearchResult:
@@ -365,7 +371,10 @@ def search_hyperparameters(
     n_candidates, n_sweeps, n_refine : int
         Search effort (see above).
     prior_weight : float
-        Weight of :func:`prior_penalty` against the CV log-likelihood; 0 is pure CV.
+        Weight of :func:`prior_penalty` against the CV log-likelihood; 0 is pure CV. On the
+        generator's scenarios (``bench/bench_fit.py``) pure CV overfits the folds (18%
+        misattributed media revenue on the clean case against 8-11% with the prior, whose
+        weight 4 also brought 90% interval coverage from 0.55 to 0.8-0.95).
     max_evaluations : int, optional
         Upper bound on candidate evaluations in total (``max_iterations`` of the config).
     rng : numpy.random.Generator
