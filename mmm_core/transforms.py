@@ -145,7 +145,8 @@ class WeibullAdstock(Adstock):
         lam, _ = _as_column(params["scale"])
         t = (np.arange(self.max_lag) + 1.0)[None, :] / lam
         # In log space, so large shapes neither overflow t**(k-1) nor underflow exp(-t**k) to NaN.
-        log_w = np.log(k / lam) + (k - 1.0) * np.log(t) - t**k
+        with np.errstate(over="ignore"):  # t**k -> inf gives log weight -inf: weight 0
+            log_w = np.log(k / lam) + (k - 1.0) * np.log(t) - t**k
         w = np.exp(log_w - log_w.max(axis=1, keepdims=True))
         # Where the density is not finite anywhere, put all weight on the current period.
         dead = ~np.isfinite(w.sum(axis=1)) | (w.sum(axis=1) <= 0)

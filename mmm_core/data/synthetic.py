@@ -171,6 +171,15 @@ class SyntheticTruth:
     control_effects: dict[str, dict[str, float]] = field(default_factory=dict)
     baseline_params: dict[str, Any] = field(default_factory=dict)
 
+    def fit_arguments(self) -> dict[str, Any]:
+        """Columns to fit the frame with: ``model.fit(frame, **truth.fit_arguments())``."""
+        return {
+            "target_column": self.target_column,
+            "spend_columns": list(self.spend_columns),
+            "control_columns": list(self.control_columns),
+            "date_column": self.date_column,
+        }
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable summary (plain Python types; the weekly contributions are left out).
 

@@ -213,6 +213,7 @@ class EconometricMMM:
                 raise MMModelError(
                     Codes.INVALID_PARAMETER,
                     f"{name} must be True or False, got {getattr(self, name)!r}.",
+                    hint=f"pass {name}=True or {name}=False.",
                 )
 
     # ------------------------------------------------------------------ fitting
@@ -257,6 +258,26 @@ class EconometricMMM:
         MMModelError
             Bad settings (``MMM_006``) or a failed fit.
         """
+        snapshot = dict(self.__dict__)
+        try:
+            return self._fit(
+                data, target_column, spend_columns, include_synergies, control_columns, date_column
+            )
+        except BaseException:
+            # A failed (re)fit leaves the estimator exactly as it was: fitted or not.
+            self.__dict__.clear()
+            self.__dict__.update(snapshot)
+            raise
+
+    def _fit(
+        self,
+        data: pd.DataFrame,
+        target_column: str,
+        spend_columns: Sequence[str],
+        include_synergies: bool,
+        control_columns: Sequence[str] | None,
+        date_column: str | None,
+    ) -> dict[str, Any]:
         started = time.perf_counter()
         self._check_settings()
         spend_list = list(spend_columns) if not isinstance(spend_columns, str) else [spend_columns]
@@ -290,7 +311,6 @@ class EconometricMMM:
             self.include_baseline, n, prepared.periods_per_year, self.n_fourier
         )
         self.mean_spend_ = prepared.spend.mean(axis=0)
-        self.control_mean_ = prepared.controls.mean(axis=0)
         sd = prepared.controls.std(axis=0)
         self.control_sd_ = np.where(sd > 0, sd, 1.0)
         _check_controls(controls_list, sd)
@@ -439,7 +459,8 @@ class EconometricMMM:
         return np.arange(n, dtype=float)
 
     def _base_columns(self, t: FloatArray, controls: FloatArray) -> FloatArray:
-        z = (controls - self.control_mean_) / self.control_sd_
+        # Scaled, not centred: a control's contribution is measured from zero (as for media).
+        z = controls / self.control_sd_
         return np.hstack([self.baseline_.features(t), z])
 
     # ------------------------------------------------------------------ transforms
@@ -734,15 +755,16 @@ class EconometricMMM:
         -------
         ndarray, shape (n,)
         """
-        _, base, media = self._prepare(data)
+        prepared, base, media = self._prepare(data)
         X, _, _ = self._assemble(base, media, np.zeros(base.shape[1], dtype=bool))
-        return X @ self.coef_ * self.y_scale_
+        return prepared.restore_order(X @ self.coef_ * self.y_scale_)
 
     def decompose(self, data: pd.DataFrame) -> pd.DataFrame:
         """Per period: ``baseline`` (intercept, trend, season), each control, each channel.
 
         Channel columns include half of each synergy the channel is part of. The columns sum to
-        :meth:`predict` row by row.
+        :meth:`predict` row by row. Rows follow ``data``'s order, indexed by its dates when it
+        has them (else by its index).
         """
         prepared, base, media = self._prepare(data)
         q_base = len(self.baseline_.names)
@@ -753,7 +775,11 @@ class EconometricMMM:
         channel = self._channel_contributions(media, self.coef_)
         for j, col in enumerate(self.spend_columns_):
             out[col] = channel[:, j]
-        index = prepared.dates if prepared.dates is not None else data.index
+        out = {k: prepared.restore_order(v) for k, v in out.items()}
+        if prepared.dates is not None:
+            index = pd.DatetimeIndex(prepared.restore_order(prepared.dates.values), name="date")
+        else:
+            index = data.index
         return pd.DataFrame(out, index=index)
 
     def get_attribution(self, data: pd.DataFrame) -> dict[str, float]:
@@ -776,7 +802,9 @@ class EconometricMMM:
             raise MMModelError(
                 Codes.UNKNOWN_CHANNEL,
                 f"{channel!r} is not a channel of this model ({self.spend_columns_}).",
-                hint=f"did you mean {close!r}?" if close else "use one of the spend columns.",
+                hint=f"did you mean {close!r}?"
+                if close
+                else f"use one of the spend columns: {', '.join(self.spend_columns_)}.",
             )
         return self.spend_columns_.index(channel)
 
@@ -880,11 +908,7 @@ class EconometricMMM:
                 "time": self.time_,
                 "baseline": self.baseline_.to_dict(),
                 "mean_spend": self.mean_spend_,
-                "scaling": {
-                    "y_scale": self.y_scale_,
-                    "control_mean": self.control_mean_,
-                    "control_sd": self.control_sd_,
-                },
+                "scaling": {"y_scale": self.y_scale_, "control_sd": self.control_sd_},
                 "alpha": self.alpha_,
                 "channels": [
                     {
@@ -911,6 +935,7 @@ class EconometricMMM:
         payload = json.dumps(self.to_dict(), allow_nan=False)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".model-", suffix=".json.tmp")
         try:
+            os.chmod(tmp, 0o644)  # mkstemp creates 0600; a model is not a secret
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 fh.write(payload)
             os.replace(tmp, target)
@@ -929,7 +954,13 @@ class EconometricMMM:
                 hint="load a model.json written by EconometricMMM.save().",
             )
         version = doc.get("schema_version")
-        if not isinstance(version, int) or version > SCHEMA_VERSION:
+        if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+            raise MMModelError(
+                Codes.CORRUPT_MODEL_FILE,
+                f"the model document has no valid schema_version (found {version!r}).",
+                hint="load a model.json written by EconometricMMM.save(), or refit the model.",
+            )
+        if version > SCHEMA_VERSION:
             raise MMModelError(
                 Codes.NEWER_SCHEMA,
                 f"the model file has schema version {version!r}; this library reads up to "
@@ -949,16 +980,21 @@ class EconometricMMM:
             model.baseline_ = BaselineSpec(**doc["baseline"])
             model.y_scale_ = float(doc["scaling"]["y_scale"])
             model.mean_spend_ = np.asarray(doc["mean_spend"], dtype=float)
-            model.control_mean_ = np.asarray(doc["scaling"]["control_mean"], dtype=float)
             model.control_sd_ = np.asarray(doc["scaling"]["control_sd"], dtype=float)
             model.alpha_ = float(doc["alpha"])
             model.adstocks_ = [adstock_from_dict(c["adstock"]) for c in doc["channels"]]
             model.adstock_params_ = [
-                {k: float(v) for k, v in c["adstock"]["params"].items()} for c in doc["channels"]
+                {p: float(c["adstock"]["params"][p]) for p in a.param_names}
+                for a, c in zip(model.adstocks_, doc["channels"], strict=True)
             ]
             model.saturation_params_ = [
-                {k: float(v) for k, v in c["saturation"].items()} for c in doc["channels"]
+                {p: float(c["saturation"][p]) for p in _HILL.param_names} for c in doc["channels"]
             ]
+            for adstock, a_params, s_params in zip(
+                model.adstocks_, model.adstock_params_, model.saturation_params_, strict=True
+            ):
+                adstock.check(a_params)
+                _HILL.check(s_params)
             model.feature_names_ = list(doc["feature_names"])
             model.coef_ = np.asarray(doc["coef"], dtype=float)
             draws = doc.get("draws")
@@ -974,13 +1010,25 @@ class EconometricMMM:
                 else None
             )
             model.results_ = doc["results"]
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            model._check_settings()
+        except (KeyError, TypeError, ValueError, AttributeError, MMModelError) as exc:
+            detail = (
+                exc.message if isinstance(exc, MMModelError) else f"{type(exc).__name__}: {exc}"
+            )
             raise MMModelError(
                 Codes.CORRUPT_MODEL_FILE,
-                f"the model document is incomplete or damaged ({type(exc).__name__}: {exc}).",
+                f"the model document is incomplete or damaged ({detail}).",
                 hint="re-save the model with EconometricMMM.save(), or refit it.",
             ) from exc
-        if len(model.coef_) != len(model.feature_names_) or len(model.adstocks_) != m:
+        consistent = (
+            len(model.adstocks_) == m
+            and model.mean_spend_.shape == (m,)
+            and model.control_sd_.shape == (len(model.control_columns_),)
+            and model.feature_names_ == model._feature_names()
+            and model.coef_.shape == (len(model.feature_names_),)
+            and np.all(np.isfinite(model.coef_))
+        )
+        if not consistent:
             raise MMModelError(
                 Codes.CORRUPT_MODEL_FILE,
                 "the model document's coefficients do not match its columns.",

@@ -124,6 +124,8 @@ class PreparedData:
         ``None`` without dates or with a single row.
     date_column : str or None
         The date column used (``None`` when there are no dates).
+    order : ndarray of int or None
+        Positions in the input frame of the rows, in the order above (``None``: input order).
     """
 
     y: NDArray[np.float64] | None
@@ -132,6 +134,15 @@ class PreparedData:
     dates: pd.DatetimeIndex | None
     periods_per_year: float | None
     date_column: str | None
+    order: NDArray[np.intp] | None = None
+
+    def restore_order(self, values: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Put per-row ``values`` (in this object's row order) back in the input frame's order."""
+        if self.order is None:
+            return values
+        out = np.empty_like(values)
+        out[self.order] = values
+        return out
 
     @property
     def n_rows(self) -> int:
@@ -782,6 +793,7 @@ def _prepare(
         dates=None if dates is None else pd.DatetimeIndex(dates),
         periods_per_year=periods_per_year,
         date_column=date_name,
+        order=order,
     )
 
 

@@ -35,9 +35,7 @@ def covered(results: dict, truth: SyntheticTruth) -> list[bool]:
 
 
 def fit(data, truth: SyntheticTruth, **kwargs) -> dict:
-    return EconometricMMM(**kwargs).fit(
-        data, truth.target_column, truth.spend_columns, control_columns=truth.control_columns
-    )
+    return EconometricMMM(**kwargs).fit(data, **truth.fit_arguments())
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,81 @@
+"""Shared fixtures: small generated data sets and fitted models, built once per session.
+
+Fitted models are shared between tests to keep the suite fast, so tests must treat them (and
+their ``results_``) as read-only: copy before changing anything, and fit a fresh model when a
+test needs to mutate one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from mmm_core import MMM_DEFAULT_CONFIG, EconometricMMM
+from mmm_core.data.synthetic import SyntheticTruth, generate_mmm_data
+
+#: Settings that keep a searched fit well under a second on small data.
+FAST_FIT: dict[str, Any] = {"n_bootstrap": 20, "n_candidates": 64, "n_sweeps": 2}
+
+
+@pytest.fixture(scope="session")
+def fast_fit() -> dict[str, Any]:
+    """Constructor arguments for a quick searched fit (copy of :data:`FAST_FIT`)."""
+    return dict(FAST_FIT)
+
+
+@pytest.fixture(scope="session")
+def mmm_data() -> tuple[pd.DataFrame, SyntheticTruth]:
+    """104 weeks x 3 channels (tv, search, social) with controls and a ``date`` column."""
+    return generate_mmm_data(weeks=104, channels=3, seed=1)
+
+
+@pytest.fixture(scope="session")
+def mmm_frame(mmm_data: tuple[pd.DataFrame, SyntheticTruth]) -> pd.DataFrame:
+    """The data frame of :func:`mmm_data` (read-only: ``.copy()`` it before editing)."""
+    return mmm_data[0]
+
+
+@pytest.fixture(scope="session")
+def spend_columns(mmm_data: tuple[pd.DataFrame, SyntheticTruth]) -> list[str]:
+    """The spend columns of :func:`mmm_data`."""
+    return list(mmm_data[1].spend_columns)
+
+
+@pytest.fixture(scope="session")
+def control_columns(mmm_data: tuple[pd.DataFrame, SyntheticTruth]) -> list[str]:
+    """The control columns of :func:`mmm_data` (``price_index``, ``promo``)."""
+    return list(mmm_data[1].control_columns)
+
+
+@pytest.fixture(scope="session")
+def default_mmm(mmm_frame: pd.DataFrame, spend_columns: list[str]) -> EconometricMMM:
+    """``EconometricMMM(**MMM_DEFAULT_CONFIG)`` fitted as is: the reference's fixed model."""
+    model = EconometricMMM(**MMM_DEFAULT_CONFIG)
+    model.fit(mmm_frame, "revenue", spend_columns)
+    return model
+
+
+@pytest.fixture(scope="session")
+def auto_mmm(mmm_frame: pd.DataFrame, spend_columns: list[str]) -> EconometricMMM:
+    """Hyperparameters searched per channel (``"auto"``), no synergies, no controls."""
+    model = EconometricMMM(**FAST_FIT)
+    model.fit(mmm_frame, "revenue", spend_columns)
+    return model
+
+
+@pytest.fixture(scope="session")
+def synergy_mmm(
+    mmm_frame: pd.DataFrame, spend_columns: list[str], control_columns: list[str]
+) -> EconometricMMM:
+    """Searched hyperparameters and alpha, pairwise synergies and the two controls."""
+    model = EconometricMMM(regularization_alpha="auto", **FAST_FIT)
+    model.fit(
+        mmm_frame,
+        "revenue",
+        spend_columns,
+        include_synergies=True,
+        control_columns=control_columns,
+    )
+    return model
