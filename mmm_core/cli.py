@@ -148,7 +148,13 @@ def _add_demo(sub: Any) -> None:
         "(<home>/models/<model_id>/; the data go to <home>/raw/demo.csv).",
     )
     p.add_argument("--weeks", type=int, default=156, help="weeks of data, >= 52 (default 156)")
-    p.add_argument("--channels", type=int, default=5, help="media channels, 1-10 (default 5)")
+    p.add_argument(
+        "--channels",
+        type=_channels_arg,
+        default=5,
+        help="how many media channels (1-10, default 5) or their names, e.g. "
+        "tv,display,radio,video,podcast (channels that vary on their own)",
+    )
     p.add_argument("--seed", type=int, default=0, help="random seed of the data (default 0)")
     p.add_argument(
         "--noise",
@@ -158,6 +164,12 @@ def _add_demo(sub: Any) -> None:
     )
     _add_home(p)
     p.set_defaults(handler=run_demo)
+
+
+def _channels_arg(text: str) -> int | list[str]:
+    """``--channels``: a count, or comma-separated preset names."""
+    text = text.strip()
+    return int(text) if text.isdigit() else [name.strip() for name in text.split(",") if name]
 
 
 def _add_fit(sub: Any) -> None:
@@ -555,7 +567,8 @@ def run_demo(args: argparse.Namespace, out: TextIO) -> int:
 
     home = resolve_home(args.home)
     _progress(
-        f"generating {args.weeks} weeks of synthetic data for {args.channels} channels "
+        f"generating {args.weeks} weeks of synthetic data for "
+        f"{args.channels if isinstance(args.channels, int) else ', '.join(args.channels)} channels "
         f"(seed {args.seed}, noise {args.noise:g})…"
     )
     frame, truth = generate_mmm_data(
@@ -592,6 +605,18 @@ def _print_demo(
     print(f"ROI coverage {covered}/{len(rows)} true ROIs inside their 90% interval", file=out)
     for text in _summary_lines(results, seconds):
         print(text, file=out)
+    _print_notes(results, out)
+    print(
+        "read wide intervals as 'this data cannot tell': the default mix is realistic, with "
+        "search spend following demand and social following search (try --noise 0.01 "
+        "--channels tv,display,radio,video,podcast to see the truth recovered closely).",
+        file=out,
+    )
+
+
+def _print_notes(results: dict[str, Any], out: TextIO) -> None:
+    for warning in results["diagnostics"]["warnings"]:
+        print(f"note: {warning}", file=out)
 
 
 def fit_rows(results: dict[str, Any]) -> list[Row]:
@@ -643,8 +668,7 @@ def run_fit(args: argparse.Namespace, out: TextIO) -> int:
     print("", file=out)
     for text in _summary_lines(results, seconds):
         print(text, file=out)
-    for warning in results["diagnostics"]["warnings"]:
-        print(f"note: {warning}", file=out)
+    _print_notes(results, out)
     if args.output:
         print(f"results: {args.output}", file=out)
     print(f"model: {model_path}", file=out)

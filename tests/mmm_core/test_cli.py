@@ -90,6 +90,20 @@ def test_demo_writes_model_results_and_data_and_prints_every_channel(
     assert leftovers == []
 
 
+def test_demo_takes_channels_by_name_and_rejects_unknown_ones(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home = str(tmp_path / "home")
+    assert cli.main(["demo", "--weeks", "104", "--channels", "tv,radio", "--home", home]) == 0
+    out, _ = capsys.readouterr()
+    assert re.search(r"^tv_spend\s", out, flags=re.MULTILINE)
+    assert re.search(r"^radio_spend\s", out, flags=re.MULTILINE)
+    assert "search_spend" not in out
+    assert cli.main(["demo", "--channels", "tv,foo", "--home", home]) == 2
+    _, err = capsys.readouterr()
+    assert "error [MMM_006]" in err and "'foo'" in err and "Traceback" not in err
+
+
 def test_demo_home_defaults_to_mmm_home_env(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
