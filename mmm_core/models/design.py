@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-WEEKS_PER_YEAR = 365.25 / 7.0
+from mmm_core.models.validation import WEEKLY_PERIODS_PER_YEAR
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class BaselineSpec:
         cls, include: bool, n_rows: int, periods_per_year: float | None, n_fourier: int
     ) -> BaselineSpec:
         """Choose the spec for a training set of ``n_rows`` periods."""
-        ppy = float(periods_per_year or WEEKS_PER_YEAR)
+        ppy = float(periods_per_year or WEEKLY_PERIODS_PER_YEAR)
         fourier = n_fourier if include and n_rows >= ppy else 0
         return cls(include=include, n_train=n_rows, periods_per_year=ppy, n_fourier=fourier)
 

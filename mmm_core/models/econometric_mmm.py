@@ -629,6 +629,11 @@ class EconometricMMM:
             for name, v in vif.items()
             if name in self.spend_columns_ and v > _VIF_WARNING
         ]
+        if self.date_column_ is None:
+            warnings.append(
+                "no date column: rows are taken as consecutive weeks in the order given "
+                "(pass date_column= to fit on dates)."
+            )
         corr = np.corrcoef(prepared.spend, rowvar=False) if m > 1 else np.ones((1, 1))
         for i, j in combinations(range(m), 2):
             if corr[i, j] > 0.8:
