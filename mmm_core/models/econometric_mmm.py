@@ -660,6 +660,8 @@ class EconometricMMM:
                     "controls": controls,
                 },
                 "synergies": synergies,
+                "series": self._series(prepared, X, media, coef),
+                "response_curves": self._response_curves(),
                 "media": {
                     "contribution": float(media_total),
                     "spend": float(spend_total.sum()),
@@ -712,6 +714,42 @@ class EconometricMMM:
                 },
             }
         )
+
+    def _series(
+        self, prepared: PreparedData, X: FloatArray, media: FloatArray, coef: FloatArray
+    ) -> dict[str, Any]:
+        """Per period, in date order: actual, fitted, baseline, controls, channels (for plots)."""
+        q_base = len(self.baseline_.names)
+        k = q_base + len(self.control_columns_)
+        parts = X[:, :k] * coef[:k] * self.y_scale_
+        channels = self._channel_contributions(media, coef)
+        periods = (
+            [d.isoformat() for d in prepared.dates]
+            if prepared.dates is not None
+            else list(range(len(prepared.y)))
+        )
+        return {
+            "periods": periods,
+            "actual": prepared.y,
+            "fitted": X @ coef * self.y_scale_,
+            "baseline": parts[:, :q_base].sum(axis=1),
+            "controls": {c: parts[:, q_base + k] for k, c in enumerate(self.control_columns_)},
+            "channels": {c: channels[:, j] for j, c in enumerate(self.spend_columns_)},
+        }
+
+    def _response_curves(self, points: int = 41) -> dict[str, Any]:
+        """Each channel's steady-state curve from 0 to twice its highest mean-level spend."""
+        out = {}
+        for j, col in enumerate(self.spend_columns_):
+            top = 2.0 * max(self.mean_spend_[j], self.saturation_params_[j]["half_saturation"])
+            grid = np.linspace(0.0, top, points)
+            out[col] = {
+                "spend": grid,
+                "revenue": self.response_curve(col, grid),
+                "mean_spend": self.mean_spend_[j],
+                "mean_revenue": float(self.response_curve(col, [self.mean_spend_[j]])[0]),
+            }
+        return out
 
     # ------------------------------------------------------------------ using the model
     def _check_fitted(self) -> None:
