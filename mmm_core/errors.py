@@ -121,5 +121,10 @@ def suggest_name(name: str, candidates: Iterable[str]) -> str | None:
     """Return the candidate closest to ``name`` (case-insensitive), or ``None`` if none is close."""
     pool = [str(c) for c in candidates]
     lowered = {c.lower(): c for c in pool}
-    match = difflib.get_close_matches(str(name).lower(), list(lowered), n=1, cutoff=0.6)
-    return lowered[match[0]] if match else None
+    key = str(name).lower()
+    match = difflib.get_close_matches(key, list(lowered), n=1, cutoff=0.6)
+    if match:
+        return lowered[match[0]]
+    # A short name that another one starts with ('tv' for 'tv_spend').
+    prefixed = [c for low, c in lowered.items() if key and low.startswith(key)]
+    return prefixed[0] if len(prefixed) == 1 else None

@@ -171,6 +171,22 @@ class SyntheticTruth:
     control_effects: dict[str, dict[str, float]] = field(default_factory=dict)
     baseline_params: dict[str, Any] = field(default_factory=dict)
 
+    def steady_state_response(self, spend: Any) -> NDArray[np.float64]:
+        """True media revenue per period at a steady spend per period (no noise).
+
+        ``sum_c beta_c h_c(x_c)`` with the true Hill curves (normalised adstock leaves a
+        constant spend unchanged). ``spend``: shape ``(..., m)`` in ``spend_columns`` order.
+        The ground truth a budget plan is judged against.
+        """
+        x = np.asarray(spend, dtype=float)
+        hill = HillSaturation()
+        out = np.zeros(x.shape[:-1])
+        for j, col in enumerate(self.spend_columns):
+            sat = self.channels[col]["saturation"]
+            params = {"half_saturation": sat["half_saturation"], "shape": sat["shape"]}
+            out = out + self.channels[col]["coefficient"] * hill.transform(x[..., j], params)
+        return out
+
     def fit_arguments(self) -> dict[str, Any]:
         """Columns to fit the frame with: ``model.fit(frame, **truth.fit_arguments())``."""
         return {

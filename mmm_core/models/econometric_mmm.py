@@ -856,6 +856,47 @@ class EconometricMMM:
         m = len(self.spend_columns_)
         return self.coef_[q : q + m] * self.y_scale_, self.coef_[q + m :] * self.y_scale_
 
+    def response_parameters(self, draws: bool = False) -> dict[str, Any]:
+        """Parameters of the steady-state response surface, in revenue units.
+
+        ``response(x) = sum_c beta_c h_c(x_c) + sum_k beta_syn_k h_i(x_i) h_j(x_j)`` with Hill
+        ``h_c(x) = x^s / (x^s + K^s)``, for spend ``x`` per period. The optimizer works on it.
+
+        Parameters
+        ----------
+        draws : bool, default False
+            ``False``: the point estimate (one row). ``True``: one row per bootstrap replicate
+            (hyperparameters and coefficients redrawn), the model's uncertainty; falls back to
+            the point estimate when the model has no replicates.
+
+        Returns
+        -------
+        dict
+            ``half_saturation``, ``shape``, ``beta``: arrays ``(D, m)``; ``beta_synergy``:
+            ``(D, P)``; ``pairs``: list of ``(i, j)``; ``channels``: the spend columns.
+        """
+        self._check_fitted()
+        m = len(self.spend_columns_)
+        if draws and self.draws_ is not None:
+            params = self.draws_["params"]
+            coef = np.asarray(self.draws_["coef"]) * self.y_scale_
+            half = np.column_stack([params[j]["half_saturation"] for j in range(m)])
+            shape = np.column_stack([params[j]["shape"] for j in range(m)])
+            beta, beta_syn = coef[:, :m], coef[:, m:]
+        else:
+            beta1, syn1 = self._media_coef()
+            half = np.array([[p["half_saturation"] for p in self.saturation_params_]])
+            shape = np.array([[p["shape"] for p in self.saturation_params_]])
+            beta, beta_syn = beta1[None, :], syn1[None, :]
+        return {
+            "channels": list(self.spend_columns_),
+            "half_saturation": half,
+            "shape": shape,
+            "beta": beta,
+            "beta_synergy": beta_syn,
+            "pairs": list(self.pairs_),
+        }
+
     def steady_state_response(self, spend: ArrayLike) -> np.ndarray:
         """Expected media revenue per period at a steady spend per period.
 
