@@ -32,6 +32,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from mmm_core.errors import Codes, DataIntegrationError, MMModelError
 from mmm_core.models.bootstrap import block_bootstrap_indices, block_length
+from mmm_core.models.calibration import parse_calibration
 from mmm_core.models.config import (
     AUTO,
     MMM_DEFAULT_CONFIG,
@@ -226,6 +227,7 @@ class EconometricMMM:
         *,
         control_columns: Sequence[str] | None = None,
         date_column: str | None = None,
+        calibration: Sequence[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
         """Fit the model and return the results dict.
 
@@ -243,6 +245,11 @@ class EconometricMMM:
             Non-media drivers (price, promotions, competitor activity); free sign.
         date_column : str, optional
             Detected when not given (a datetime column, or one named date/week/ds...).
+        calibration : list of dict, optional
+            Measured lifts (experiments) the searched hyperparameters should agree with, e.g.
+            ``[{"channel": "tv_spend", "start": "2023-03-06", "end": "2023-04-24",
+            "lift": 412000, "ci": [350000, 474000]}]`` (see :mod:`mmm_core.models.calibration`).
+            Reported back under ``results["calibration"]``.
 
         Returns
         -------
@@ -261,7 +268,13 @@ class EconometricMMM:
         snapshot = dict(self.__dict__)
         try:
             return self._fit(
-                data, target_column, spend_columns, include_synergies, control_columns, date_column
+                data,
+                target_column,
+                spend_columns,
+                include_synergies,
+                control_columns,
+                date_column,
+                calibration,
             )
         except BaseException:
             # A failed (re)fit leaves the estimator exactly as it was: fitted or not.
@@ -277,6 +290,7 @@ class EconometricMMM:
         include_synergies: bool,
         control_columns: Sequence[str] | None,
         date_column: str | None,
+        calibration: Sequence[dict[str, Any]] | None,
     ) -> dict[str, Any]:
         started = time.perf_counter()
         self._check_settings()
@@ -340,8 +354,13 @@ class EconometricMMM:
             {**params, **sat}
             for (_, params), sat in zip(adstock_specs, saturation_specs, strict=True)
         ]
+        targets, experiments = parse_calibration(calibration, prepared, spend_list, self.y_scale_)
         problem = SearchProblem(
-            base=base[:n_search], base_unpenalized=base_free, y=y[:n_search], folds=folds
+            base=base[:n_search],
+            base_unpenalized=base_free,
+            y=y[:n_search],
+            folds=folds,
+            calibration=targets,
         )
         search = search_hyperparameters(
             prepared.spend,
@@ -370,7 +389,9 @@ class EconometricMMM:
         media = search.features()
         X, nonneg, free = self._assemble(base, media, base_free)
         solver_iterations = None if searched else self.max_iterations
-        coef = self._solve(X, y, nonneg, free, solver_iterations)
+        sigma = math.sqrt(search.cv_mse)
+        exp_rows = self._experiment_rows(targets, media, X.shape[1], sigma)
+        coef = self._solve(X, y, nonneg, free, solver_iterations, exp_rows)
         self.coef_ = coef
         self.feature_names_ = self._feature_names()
 
@@ -378,7 +399,7 @@ class EconometricMMM:
         performance = performance_metrics(prepared.y, fitted)
         if holdout:
             head = slice(0, n - holdout)
-            coef_head = self._solve(X[head], y[head], nonneg, free, solver_iterations)
+            coef_head = self._solve(X[head], y[head], nonneg, free, solver_iterations, exp_rows)
             tail_pred = X[n - holdout :] @ coef_head * self.y_scale_
             performance["holdout"] = {
                 **performance_metrics(prepared.y[n - holdout :], tail_pred),
@@ -388,11 +409,40 @@ class EconometricMMM:
         else:
             performance["holdout"] = None
 
-        draws = self._bootstrap(X, y, base, base_free, search, rng, solver_iterations)
+        draws = self._bootstrap(
+            X, y, base, base_free, search, rng, solver_iterations, (targets, sigma)
+        )
         self.results_ = self._results(
             prepared, X, media, coef, performance, search, draws, started, folds, holdout
         )
+        self.results_["calibration"] = _jsonable(
+            [
+                self._implied_lift(exp, t, media, coef, searched)
+                for exp, t in zip(experiments, targets, strict=True)
+            ]
+        )
         return self.results_
+
+    def _implied_lift(
+        self,
+        experiment: dict[str, Any],
+        target: Any,
+        media: FloatArray,
+        coef: FloatArray,
+        searched: bool,
+    ) -> dict[str, Any]:
+        """The fitted model's contribution of the experiment's channel over its window."""
+        q = len(self.baseline_.names) + len(self.control_columns_)
+        j = target.channel
+        implied = float(coef[q + j] * media[target.window, j].sum() * self.y_scale_)
+        z = (implied - experiment["measured"]) / experiment["se"]
+        return {
+            **experiment,
+            "implied": implied,
+            "z": z,
+            "agrees": abs(z) <= 2.0,
+            "used_in_search": searched,
+        }
 
     def _holdout_size(self, n: int, n_params: int, searching: bool) -> int:
         if self.holdout_periods != AUTO:
@@ -415,9 +465,42 @@ class EconometricMMM:
         nonneg: NDArray[np.bool_],
         free: NDArray[np.bool_],
         max_iterations: int | None,
+        experiments: tuple[FloatArray, FloatArray] | None = None,
     ) -> FloatArray:
+        """Constrained ridge; ``experiments`` are extra weighted rows (see
+        :meth:`_experiment_rows`) appended after the penalties are set from ``X``."""
         pen = np.where(free, 0.0, self.alpha_ * X.var(axis=0))
+        if experiments is not None and len(experiments[0]):
+            X = np.vstack([X, experiments[0]])
+            y = np.concatenate([y, experiments[1]])
         return fit_constrained_ridge(X, y, pen, nonneg, max_iterations)
+
+    def _experiment_rows(
+        self,
+        targets: Sequence[Any],
+        media: FloatArray,
+        width: int,
+        sigma: float,
+        rng: np.random.Generator | None = None,
+    ) -> tuple[FloatArray, FloatArray] | None:
+        """Each experiment as one more observation of the regression (GLS weighting).
+
+        It says ``beta_j * sum_{t in window} F_j(t) = lift +- se``; scaled by ``sigma / se``
+        (``sigma``: the model's residual sd) it weighs as much as its precision warrants. With
+        ``rng`` (bootstrap replicates) the measured lift is redrawn from ``N(lift, se)``, so the
+        experiment's own uncertainty reaches the intervals.
+        """
+        if not targets:
+            return None
+        q = len(self.baseline_.names) + len(self.control_columns_)
+        rows = np.zeros((len(targets), width))
+        values = np.zeros(len(targets))
+        for k, t in enumerate(targets):
+            weight = sigma / t.se
+            lift = t.lift if rng is None else t.lift + t.se * rng.standard_normal()
+            rows[k, q + t.channel] = weight * media[t.window, t.channel].sum()
+            values[k] = weight * lift
+        return rows, values
 
     def _assemble(
         self, base: FloatArray, media: FloatArray, base_free: NDArray[np.bool_]
@@ -481,8 +564,10 @@ class EconometricMMM:
         search: SearchResult,
         rng: np.random.Generator,
         max_iterations: int | None,
+        calibration: tuple[Sequence[Any], float] = ((), 1.0),
     ) -> dict[str, Any]:
-        """Replicates of (hyperparameters, coefficients) by moving-block bootstrap."""
+        """Replicates of (hyperparameters, coefficients) by moving-block bootstrap; experiments
+        enter every replicate as they enter the fit."""
         B = self.n_bootstrap
         n = X.shape[0]
         m = len(self.spend_columns_)
@@ -498,7 +583,8 @@ class EconometricMMM:
         for b in range(B):
             media = np.column_stack([search.spaces[j].features[choice[b, j]] for j in range(m)])
             Xb, nonneg, free = self._assemble(base, media, base_free)
-            coefs[b] = self._solve(Xb[rows[b]], y[rows[b]], nonneg, free, max_iterations)
+            extra = self._experiment_rows(calibration[0], media, Xb.shape[1], calibration[1], rng)
+            coefs[b] = self._solve(Xb[rows[b]], y[rows[b]], nonneg, free, max_iterations, extra)
             designs.append(media)
         params = []
         for j in range(m):

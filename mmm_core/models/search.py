@@ -219,6 +219,28 @@ def rolling_origin_folds(n: int, n_folds: int, min_train: int) -> list[tuple[int
     return folds
 
 
+@dataclass(frozen=True)
+class CalibrationTarget:
+    """A measured lift the model should agree with (an experiment, as Robyn's calibration).
+
+    Attributes
+    ----------
+    channel : int
+        Index of the spend column the experiment measured.
+    window : ndarray of bool, shape (n,)
+        Periods over which the lift was measured.
+    lift : float
+        Measured incremental KPI over the window, on the scaled target.
+    se : float
+        Its standard error, on the same scale.
+    """
+
+    channel: int
+    window: BoolArray
+    lift: float
+    se: float
+
+
 @dataclass
 class SearchProblem:
     """Everything the search scores against, fixed for the whole search.
@@ -233,12 +255,16 @@ class SearchProblem:
         Scaled target; ``n`` may be shorter than the media series (the held-out tail).
     folds : list of (int, int)
         From :func:`rolling_origin_folds`.
+    calibration : list of CalibrationTarget
+        Experiments; each adds ``0.5 * ((implied - lift) / se)^2`` to a candidate's score, where
+        ``implied`` is the channel's contribution over the window under a fit on all periods.
     """
 
     base: FloatArray
     base_unpenalized: BoolArray
     y: FloatArray
     folds: list[tuple[int, int]]
+    calibration: list[CalibrationTarget] = field(default_factory=list)
 
     @property
     def n_points(self) -> int:
@@ -246,7 +272,12 @@ class SearchProblem:
         return sum(end - origin for origin, end in self.folds)
 
     def errors(self, media: FloatArray, alpha: float) -> FloatArray:
-        """Out-of-fold prediction errors of ``R`` candidate designs ``[base, media_r]``.
+        """Out-of-fold prediction errors only (see :meth:`evaluate`)."""
+        return self.evaluate(media, alpha)[0]
+
+    def evaluate(self, media: FloatArray, alpha: float) -> tuple[FloatArray, FloatArray]:
+        """Out-of-fold prediction errors of ``R`` candidate designs ``[base, media_r]``, and
+        each candidate's calibration penalty (zeros without experiments).
 
         Parameters
         ----------
@@ -257,7 +288,8 @@ class SearchProblem:
 
         Returns
         -------
-        ndarray, shape (R, N)
+        errors : ndarray, shape (R, N)
+        calibration : ndarray, shape (R,)
         """
         rows = self.y.shape[0]
         R, _, m = media.shape
@@ -279,7 +311,9 @@ class SearchProblem:
         col_sq = np.zeros((R, p))
         start = 0
         out = []
-        for origin, end in self.folds:
+
+        def solve_through(origin: int) -> FloatArray:
+            nonlocal start, gram, xty, col_sum, col_sq
             seg, y_seg = X[:, start:origin], self.y[start:origin]
             gram += seg.transpose(0, 2, 1) @ seg
             xty += seg.transpose(0, 2, 1) @ y_seg
@@ -289,15 +323,33 @@ class SearchProblem:
             var = np.maximum(col_sq / origin - (col_sum / origin) ** 2, 0.0)
             system = gram.copy()
             system[:, diag, diag] += np.where(unpenalized, 0.0, alpha * var) + 1e-10
-            coef = batched_ridge_solve(system, xty, nonneg)
+            return batched_ridge_solve(system, xty, nonneg)
+
+        for origin, end in self.folds:
+            coef = solve_through(origin)
             pred = (X[:, origin:end] @ coef[:, :, None])[:, :, 0]
             out.append(self.y[origin:end][None, :] - pred)
-        return np.concatenate(out, axis=1)
+        penalty = np.zeros(R)
+        if self.calibration:
+            coef = solve_through(rows)  # all periods
+            for target in self.calibration:
+                exposure = media[:, target.window, target.channel].sum(axis=1)
+                implied = coef[:, q + target.channel] * exposure
+                penalty += 0.5 * ((implied - target.lift) / target.se) ** 2
+        return np.concatenate(out, axis=1), penalty
 
-    def score(self, errors: FloatArray, penalty: FloatArray, prior_weight: float) -> FloatArray:
-        """``N/2 log(MSE) + prior_weight * penalty``: a Gaussian CV log-likelihood plus prior."""
+    def score(
+        self,
+        errors: FloatArray,
+        penalty: FloatArray,
+        prior_weight: float,
+        calibration: FloatArray | float = 0.0,
+    ) -> FloatArray:
+        """``N/2 log(MSE) + prior_weight * penalty + calibration``: a Gaussian CV
+        log-likelihood, the prior, and the experiments' likelihood."""
         mse = np.mean(errors**2, axis=1)
-        return 0.5 * errors.shape[1] * np.log(np.maximum(mse, 1e-300)) + prior_weight * penalty
+        fit = 0.5 * errors.shape[1] * np.log(np.maximum(mse, 1e-300))
+        return fit + prior_weight * penalty + calibration
 
 
 @dataclass
@@ -321,14 +373,20 @@ class SearchResult:
         )
 
 
-def _plausible_set(errors: FloatArray, best: int) -> NDArray[np.int64]:
+def _plausible_set(
+    errors: FloatArray, best: int, calibration: FloatArray | None = None
+) -> NDArray[np.int64]:
     """Candidates whose pooled MSE is within :data:`PLAUSIBLE_SE` paired standard errors of the
     best one's: those a paired test on the out-of-fold errors cannot reject."""
     sq = errors**2
     diff = sq - sq[best]
     n_points = sq.shape[1]
     se = diff.std(axis=1, ddof=1) / np.sqrt(n_points) if n_points > 1 else np.zeros(len(sq))
-    return np.flatnonzero(diff.mean(axis=1) <= PLAUSIBLE_SE * se + 1e-15)
+    ok = diff.mean(axis=1) <= PLAUSIBLE_SE * se + 1e-15
+    if calibration is not None and np.any(calibration):
+        # ... and that agree with the experiments about as well (within 2 nats, ~2 SE).
+        ok &= calibration <= calibration[best] + 2.0
+    return np.flatnonzero(ok)
 
 
 def search_hyperparameters(
@@ -442,12 +500,12 @@ def search_hyperparameters(
         nonlocal evaluated
         stack = np.repeat(current()[None], space.size, axis=0)
         stack[:, :, j] = space.features
-        errors = problem.errors(stack, alpha)
+        errors, calib = problem.evaluate(stack, alpha)
         evaluated += space.size
         pen = prior_penalty(space)
-        best = int(np.argmin(problem.score(errors, pen, prior_weight)))
+        best = int(np.argmin(problem.score(errors, pen, prior_weight, calib)))
         spaces[j], penalties[j], choice[j] = space, pen, best
-        plausible[j] = _plausible_set(errors, best)
+        plausible[j] = _plausible_set(errors, best, calib)
 
     alpha_scores = score_alphas()
     alpha = min(alpha_scores, key=alpha_scores.get)
@@ -479,9 +537,9 @@ def search_hyperparameters(
         for j, space in moved.items():
             stack[:, :, j] = space.features[:size]
             pen += prior_penalty(space)[:size] - penalties[j][choice[j]]
-        errors = problem.errors(stack, alpha)
+        errors, calib = problem.evaluate(stack, alpha)
         evaluated += size
-        best = int(np.argmin(problem.score(errors, pen, prior_weight)))
+        best = int(np.argmin(problem.score(errors, pen, prior_weight, calib)))
         if best != 0:  # candidate 0 of every moved space is the incumbent
             for j, space in moved.items():
                 keep = np.array([0, best])
