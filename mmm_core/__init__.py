@@ -2,9 +2,11 @@
 
 Public names (the API reference's classes) are importable from the package root::
 
-    from mmm_core import EconometricMMM, MMM_DEFAULT_CONFIG
+    from mmm_core import EconometricMMM, BudgetOptimizer, AttributionAnalyzer, MMM_DEFAULT_CONFIG
 """
 
+from mmm_core.attribution import AttributionAnalyzer
+from mmm_core.data.media_data_client import MediaDataClient
 from mmm_core.errors import (
     Codes,
     DataIntegrationError,
@@ -14,16 +16,20 @@ from mmm_core.errors import (
 )
 from mmm_core.models.config import MMM_DEFAULT_CONFIG
 from mmm_core.models.econometric_mmm import EconometricMMM
+from mmm_core.optimize import BudgetOptimizer
 
 __version__ = "0.1.0"
 
 __all__ = [
     "MMM_DEFAULT_CONFIG",
+    "AttributionAnalyzer",
+    "BudgetOptimizer",
     "Codes",
     "DataIntegrationError",
     "DeploymentError",
     "EconometricMMM",
     "MMModelError",
+    "MediaDataClient",
     "OptimizationError",
     "__version__",
 ]

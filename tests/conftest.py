@@ -7,7 +7,12 @@ test needs to mutate one.
 
 from __future__ import annotations
 
+import os
 from typing import Any
+
+# No test may reach a data hub: the HuggingFace libraries read these once, at import.
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["HF_DATASETS_OFFLINE"] = "1"
 
 import pandas as pd
 import pytest

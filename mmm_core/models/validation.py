@@ -221,7 +221,7 @@ class _Rows:
 # Dates
 
 
-def _parse_dates(series: pd.Series) -> pd.DatetimeIndex | None:
+def parse_dates(series: pd.Series) -> pd.DatetimeIndex | None:
     """Parse a column as dates: NaT where a value is missing or not a date.
 
     Returns ``None`` when the column cannot hold dates at all (numbers, booleans, durations),
@@ -279,7 +279,7 @@ def _detect(data: pd.DataFrame, exclude: Sequence[str] = ()) -> tuple[str, pd.Da
         return column, pd.DatetimeIndex(data[column])
     for column in named:
         series = data[column]
-        parsed = _parse_dates(series)
+        parsed = parse_dates(series)
         if parsed is None:
             continue
         present = series.notna().to_numpy()
@@ -335,7 +335,7 @@ def _resolve_dates(
     else:
         assert date_column is not None
         column = date_column
-        dates = _parse_dates(data[column])
+        dates = parse_dates(data[column])
         if dates is None:
             example = data[column].iloc[0]
             raise _error(
