@@ -17,6 +17,7 @@ from mmm_core.errors import (
 from mmm_core.models.config import MMM_DEFAULT_CONFIG
 from mmm_core.models.econometric_mmm import EconometricMMM
 from mmm_core.optimize import BudgetOptimizer
+from mmm_core.reporting import ExecutiveReporting
 
 __version__ = "0.1.0"
 
@@ -28,6 +29,7 @@ __all__ = [
     "DataIntegrationError",
     "DeploymentError",
     "EconometricMMM",
+    "ExecutiveReporting",
     "MMModelError",
     "MediaDataClient",
     "OptimizationError",

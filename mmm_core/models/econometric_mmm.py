@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 import time
 from collections.abc import Sequence
 from itertools import combinations
@@ -31,6 +30,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from mmm_core.errors import Codes, DataIntegrationError, MMModelError
+from mmm_core.files import write_atomic
 from mmm_core.models.bootstrap import block_bootstrap_indices, block_length
 from mmm_core.models.calibration import parse_calibration
 from mmm_core.models.config import (
@@ -1101,18 +1101,7 @@ class EconometricMMM:
         target = Path(path)
         if target.is_dir() or str(path).endswith(os.sep):
             target = target / "model.json"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        payload = json.dumps(self.to_dict(), allow_nan=False)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".model-", suffix=".json.tmp")
-        try:
-            os.chmod(tmp, 0o644)  # mkstemp creates 0600; a model is not a secret
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(payload)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return target
+        return write_atomic(target, json.dumps(self.to_dict(), allow_nan=False))
 
     @classmethod
     def from_dict(cls, doc: dict[str, Any]) -> EconometricMMM:

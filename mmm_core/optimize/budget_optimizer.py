@@ -193,7 +193,13 @@ class BudgetOptimizer:
         self._check_feasible(bounds, budget, channels)
 
         if self.objective == "target_roas":
-            allocation, info = self._target_roas(surface, bounds, budget, H, float(target_roas))
+
+            def bounds_at(total: float) -> Bounds:
+                return parse_bounds(constraints, channels, current * total / budget, safety)
+
+            allocation, info, bounds = self._target_roas(
+                surface, bounds_at, budget, H, float(target_roas)
+            )
         else:
             allocation, info = self._solve(surface, bounds, budget, H, self.objective)
 
@@ -440,41 +446,65 @@ class BudgetOptimizer:
         return best_u * budget, info
 
     def _target_roas(
-        self, surface: ResponseSurface, bounds: Bounds, budget: float, H: int, target: float
-    ) -> tuple[FloatArray, dict[str, Any]]:
-        """Largest spend ``S <= budget`` whose revenue-optimal plan keeps ``F / S >= target``."""
-        low_total = max(bounds.lower.sum(), 1e-9 * budget)
-        high_total = min(budget, bounds.upper.sum())
+        self,
+        surface: ResponseSurface,
+        bounds_at: Any,
+        budget: float,
+        H: int,
+        target: float,
+    ) -> tuple[FloatArray, dict[str, Any], Bounds]:
+        """Largest spend ``S <= budget`` whose revenue-optimal plan keeps ``F / S >= target``.
 
-        def plan(total: float) -> tuple[FloatArray, dict[str, Any], float]:
-            scaled = Bounds(bounds.lower, bounds.upper, bounds.lower_reason, bounds.upper_reason)
-            alloc, info = self._solve(surface, scaled, total, H, "revenue")
-            return alloc, info, self._value(surface, alloc, H) / total
+        ``bounds_at(S)`` gives the constraints at spend level ``S`` (the relative limits move
+        with the current mix scaled to ``S``, as on the frontier). Spend levels are scanned on a
+        grid of 20, then the crossing is refined by bisection; ROAS usually falls with spend
+        (diminishing returns), and where S-shaped curves make it rise first the scan still
+        finds the largest qualifying level on the grid.
+        """
 
-        alloc, info, roas = plan(high_total)
-        if roas >= target:
-            info["message"] += f"; the whole budget meets target ROAS {target:g} (ROAS {roas:.3f})"
-            return alloc, info
-        alloc_lo, info_lo, roas_lo = plan(low_total)
-        if roas_lo < target:
+        def plan(total: float) -> tuple[FloatArray, dict[str, Any], float, Bounds] | None:
+            try:
+                bounds = bounds_at(total)
+                self._check_feasible_for(bounds, total)
+            except OptimizationError:
+                return None
+            alloc, info = self._solve(surface, bounds, total, H, "revenue")
+            return alloc, info, self._value(surface, alloc, H) / total, bounds
+
+        levels = budget * np.linspace(0.05, 1.0, 20)
+        plans = [(level, plan(float(level))) for level in levels]
+        feasible = [(level, p) for level, p in plans if p is not None]
+        if not feasible:
             raise OptimizationError(
                 Codes.OPTIMIZATION_ERROR,
-                f"no spend level reaches target ROAS {target:g}: the best is {roas_lo:.3f} at "
-                f"the smallest feasible spend {low_total:,.2f}.",
-                hint="lower target_roas, or relax the minimum spend constraints.",
+                "no spend level up to the budget satisfies the constraints.",
+                hint="relax the minimum or change limits, or raise the budget.",
             )
-        lo_t, hi_t, best = low_total, high_total, (alloc_lo, info_lo)
+        meeting = [(level, p) for level, p in feasible if p[2] >= target]
+        if not meeting:
+            level, best = max(feasible, key=lambda item: item[1][2])
+            raise OptimizationError(
+                Codes.OPTIMIZATION_ERROR,
+                f"no spend level reaches target ROAS {target:g}: the best is {best[2]:.3f}, "
+                f"at a spend of {level:,.2f}.",
+                hint="ask for a lower target ROAS, or relax the spend constraints.",
+            )
+        lo_t, best = meeting[-1]
+        if lo_t >= budget * (1 - 1e-12):
+            best[1]["message"] += f"; the whole budget meets target ROAS {target:g}"
+            return best[0], best[1], best[3]
+        hi_t = float(levels[np.searchsorted(levels, lo_t) + 1])
         for _ in range(30):
             mid = 0.5 * (lo_t + hi_t)
-            a, i, r = plan(mid)
-            if r >= target:
-                lo_t, best = mid, (a, i)
+            trial = plan(mid)
+            if trial is not None and trial[2] >= target:
+                lo_t, best = mid, trial
             else:
                 hi_t = mid
             if hi_t - lo_t <= 1e-4 * budget:
                 break
         best[1]["message"] += f"; largest spend meeting target ROAS {target:g}: {lo_t:,.2f}"
-        return best
+        return best[0], best[1], best[3]
 
     # ------------------------------------------------------------------ reporting
     def _result(

@@ -229,3 +229,14 @@ def test_safe_plans_earn_more_than_the_current_mix_under_the_true_curves() -> No
         true_plan = truth.steady_state_response(vector(plan) / 156)
         true_current = truth.steady_state_response(vector(plan["current"]) / 156)
         assert true_plan > true_current
+
+
+def test_target_roas_reaches_what_the_frontier_shows_is_reachable(fitted) -> None:
+    model, _, spent = fitted
+    frontier = BudgetOptimizer(objective="revenue").optimize(model, spent)["frontier"]
+    best = max(frontier, key=lambda point: point["roi"])
+    plan = BudgetOptimizer(objective="target_roas", frontier_points=0).optimize(
+        model, spent, target_roas=0.99 * best["roi"]
+    )
+    assert plan["projected_roi"] >= 0.99 * best["roi"] * (1 - 1e-4)
+    assert plan["spent"] >= best["total_budget"] * 0.99

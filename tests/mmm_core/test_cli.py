@@ -1,4 +1,6 @@
-"""Tests of the ``mmm`` command line, run in-process through ``main([...])``."""
+"""Tests of the ``mmm`` command line, run in-process through ``main([...])``: the entry point,
+``demo``/``fit``/``predict`` and the shared helpers (``optimize``, ``report``, ``attribution``
+and the demo's plan and report are in ``test_cli_commands.py``)."""
 
 from __future__ import annotations
 
@@ -13,8 +15,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mmm_core import cli
+from mmm_core.cli import demo as cli_demo
+from mmm_core.cli import main
+from mmm_core.cli.store import resolve_home, write_atomic
+from mmm_core.cli.tables import format_table
 from mmm_core.data.synthetic import generate_mmm_data
+from mmm_core.errors import MMModelError
 from mmm_core.models.econometric_mmm import EconometricMMM
 
 REPO = Path(__file__).resolve().parents[2]
@@ -67,7 +73,7 @@ def test_demo_writes_model_results_and_data_and_prints_every_channel(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     home = tmp_path / "home"
-    code = cli.main(["demo", "--weeks", "104", "--channels", "3", "--home", str(home)])
+    code = main(["demo", "--weeks", "104", "--channels", "3", "--home", str(home)])
     out, err = capsys.readouterr()
     assert code == 0, err
     for column in SPEND:
@@ -94,12 +100,12 @@ def test_demo_takes_channels_by_name_and_rejects_unknown_ones(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     home = str(tmp_path / "home")
-    assert cli.main(["demo", "--weeks", "104", "--channels", "tv,radio", "--home", home]) == 0
+    assert main(["demo", "--weeks", "104", "--channels", "tv,radio", "--home", home]) == 0
     out, _ = capsys.readouterr()
     assert re.search(r"^tv_spend\s", out, flags=re.MULTILINE)
     assert re.search(r"^radio_spend\s", out, flags=re.MULTILINE)
     assert "search_spend" not in out
-    assert cli.main(["demo", "--channels", "tv,foo", "--home", home]) == 2
+    assert main(["demo", "--channels", "tv,foo", "--home", home]) == 2
     _, err = capsys.readouterr()
     assert "error [MMM_006]" in err and "'foo'" in err and "Traceback" not in err
 
@@ -109,7 +115,7 @@ def test_demo_home_defaults_to_mmm_home_env(
 ) -> None:
     monkeypatch.setenv("MMM_HOME", str(tmp_path / "env-home"))
     monkeypatch.chdir(tmp_path)
-    assert cli.main(["demo", "--weeks", "104", "--channels", "2", "--seed", "1"]) == 0
+    assert main(["demo", "--weeks", "104", "--channels", "2", "--seed", "1"]) == 0
     out, _ = capsys.readouterr()
     assert _model_path(out).is_relative_to(tmp_path / "env-home")
     assert not (tmp_path / ".mmm").exists()
@@ -117,10 +123,10 @@ def test_demo_home_defaults_to_mmm_home_env(
 
 def test_resolve_home_order(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("MMM_HOME", raising=False)
-    assert cli.resolve_home(None) == Path(".mmm")
+    assert resolve_home(None) == Path(".mmm")
     monkeypatch.setenv("MMM_HOME", "/srv/mmm")
-    assert cli.resolve_home(None) == Path("/srv/mmm")
-    assert cli.resolve_home("/tmp/x") == Path("/tmp/x")
+    assert resolve_home(None) == Path("/srv/mmm")
+    assert resolve_home("/tmp/x") == Path("/tmp/x")
 
 
 # ------------------------------------------------------------------------------------ fit
@@ -136,7 +142,7 @@ def test_fit_on_csv_saves_a_model_that_loads_and_predicts(
     argv = ["fit", "--data", str(csv), "--target", "revenue", "--spend", ",".join(SPEND)]
     argv += ["--controls", ",".join(CONTROLS), "--date-column", "date"]
     argv += ["--home", str(tmp_path / "home"), "--output", str(output)]
-    code = cli.main(argv)
+    code = main(argv)
     out, err = capsys.readouterr()
     assert code == 0, err
     for column in SPEND:
@@ -159,7 +165,7 @@ def test_fit_with_auto_alpha_and_synergies(
     _, csv = dataset
     argv = ["fit", "--data", str(csv), "--target", "revenue", "--spend", "tv_spend, search_spend"]
     argv += ["--alpha", "auto", "--synergies", "--home", str(tmp_path)]
-    assert cli.main(argv) == 0
+    assert main(argv) == 0
     out, _ = capsys.readouterr()
     results = json.loads((_model_path(out).parent / "results.json").read_text())
     assert list(results["synergies"]) == ["tv_spend:search_spend"]
@@ -177,7 +183,7 @@ def test_predict_writes_a_csv(
 ) -> None:
     frame, csv = dataset
     target = tmp_path / "preds.csv"
-    code = cli.main(
+    code = main(
         ["predict", "--model", str(saved_model), "--data", str(csv), "--output", str(target)]
     )
     _, err = capsys.readouterr()
@@ -196,7 +202,7 @@ def test_predict_by_model_id_to_stdout(
 ) -> None:
     _, csv = dataset
     home = saved_model.parent.parent.parent
-    assert cli.main(["predict", "--model", "m1", "--home", str(home), "--data", str(csv)]) == 0
+    assert main(["predict", "--model", "m1", "--home", str(home), "--data", str(csv)]) == 0
     out, _ = capsys.readouterr()
     assert out.splitlines()[0].startswith("date,predicted_revenue,")
     assert len(out.splitlines()) == 1 + 104
@@ -222,7 +228,7 @@ def test_predict_rows_follow_the_input_file_when_it_is_shuffled(
         "--output",
         str(target),
     ]
-    assert cli.main(argv) == 0
+    assert main(argv) == 0
     capsys.readouterr()
     preds = pd.read_csv(target, parse_dates=["date"])
     np.testing.assert_array_equal(preds["date"].to_numpy(), mixed["date"].to_numpy())
@@ -236,7 +242,7 @@ def test_predict_rows_follow_the_input_file_when_it_is_shuffled(
 
 def test_missing_data_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     argv = ["fit", "--data", str(tmp_path / "nope.csv"), "--target", "revenue", "--spend", "tv"]
-    assert cli.main(argv) == 2
+    assert main(argv) == 2
     line = _assert_one_line_error(capsys.readouterr().err, "MMM_100")
     assert "nope.csv" in line and "How to fix:" in line
 
@@ -246,7 +252,7 @@ def test_misspelled_spend_column_suggests_the_name(
 ) -> None:
     _, csv = dataset
     argv = ["fit", "--data", str(csv), "--target", "revenue", "--spend", "tv_spnd,search_spend"]
-    assert cli.main([*argv, "--home", str(tmp_path)]) == 2
+    assert main([*argv, "--home", str(tmp_path)]) == 2
     line = _assert_one_line_error(capsys.readouterr().err, "MMM_101")
     assert "did you mean 'tv_spend'" in line
     assert not (tmp_path / "models").exists()
@@ -268,7 +274,7 @@ def test_misspelled_spend_column_suggests_the_name(
 def test_bad_arguments_exit_2_with_one_line(
     argv: list[str], code: str, fragment: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert cli.main(argv) == 2
+    assert main(argv) == 2
     out, err = capsys.readouterr()
     assert fragment in _assert_one_line_error(err, code)
     assert "Traceback" not in out
@@ -279,9 +285,9 @@ def test_bad_alpha_and_empty_spend(
 ) -> None:
     _, csv = dataset
     base = ["fit", "--data", str(csv), "--target", "revenue"]
-    assert cli.main([*base, "--spend", "tv_spend", "--alpha", "lots"]) == 2
+    assert main([*base, "--spend", "tv_spend", "--alpha", "lots"]) == 2
     assert "--alpha" in _assert_one_line_error(capsys.readouterr().err, "MMM_006")
-    assert cli.main([*base, "--spend", " , "]) == 2
+    assert main([*base, "--spend", " , "]) == 2
     assert "--spend" in _assert_one_line_error(capsys.readouterr().err, "MMM_006")
 
 
@@ -303,7 +309,7 @@ def test_unreadable_data_files(
 ) -> None:
     path = tmp_path / name
     path.write_text(content)
-    assert cli.main(["predict", "--model", str(saved_model), "--data", str(path)]) == 2
+    assert main(["predict", "--model", str(saved_model), "--data", str(path)]) == 2
     _assert_one_line_error(capsys.readouterr().err, code)
 
 
@@ -313,7 +319,7 @@ def test_corrupt_model_file(
     _, csv = dataset
     bad = tmp_path / "model.json"
     bad.write_text("{not json")
-    assert cli.main(["predict", "--model", str(bad), "--data", str(csv)]) == 2
+    assert main(["predict", "--model", str(bad), "--data", str(csv)]) == 2
     _assert_one_line_error(capsys.readouterr().err, "MMM_004")
 
 
@@ -322,7 +328,7 @@ def test_predict_data_without_model_columns(
 ) -> None:
     path = tmp_path / "other.csv"
     pd.DataFrame({"date": ["2024-01-01"], "tv_spend": [1.0]}).to_csv(path, index=False)
-    assert cli.main(["predict", "--model", str(saved_model), "--data", str(path)]) == 2
+    assert main(["predict", "--model", str(saved_model), "--data", str(path)]) == 2
     _assert_one_line_error(capsys.readouterr().err, "MMM_003")
 
 
@@ -333,8 +339,8 @@ def test_unexpected_errors_are_one_line_with_status_1(
         raise RuntimeError("kaput")
 
     monkeypatch.delenv("MMM_DEBUG", raising=False)
-    monkeypatch.setattr(cli, "run_demo", boom)
-    assert cli.main(["demo"]) == 1
+    monkeypatch.setattr(cli_demo, "run_demo", boom)
+    assert main(["demo"]) == 1
     line = _assert_one_line_error(capsys.readouterr().err, "MMM_001")
     assert "RuntimeError: kaput" in line
 
@@ -344,13 +350,13 @@ def test_unexpected_errors_are_one_line_with_status_1(
 
 @pytest.mark.parametrize("command", [[], ["demo"], ["fit"], ["predict"]])
 def test_help_exits_0(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main([*command, "--help"]) == 0
+    assert main([*command, "--help"]) == 0
     out = capsys.readouterr().out
     assert out.startswith(f"usage: {' '.join(['mmm', *command])}")
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["--version"]) == 0
+    assert main(["--version"]) == 0
     assert capsys.readouterr().out.startswith("mmm ")
 
 
@@ -358,7 +364,7 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_format_table_aligns_columns() -> None:
-    text = cli.format_table(["channel", "ROI"], [["tv_spend", "1.50"], ["x", "12.25"]])
+    text = format_table(["channel", "ROI"], [["tv_spend", "1.50"], ["x", "12.25"]])
     lines = text.splitlines()
     assert lines[0] == "channel     ROI"
     assert lines[2] == "tv_spend   1.50"
@@ -368,8 +374,8 @@ def test_format_table_aligns_columns() -> None:
 
 def test_write_atomic_replaces_and_leaves_no_temp_file(tmp_path: Path) -> None:
     target = tmp_path / "a" / "b.txt"
-    cli.write_atomic(target, "one")
-    cli.write_atomic(target, "two")
+    write_atomic(target, "one")
+    write_atomic(target, "two")
     assert target.read_text() == "two"
     assert sorted(p.name for p in target.parent.iterdir()) == ["b.txt"]
 
@@ -377,8 +383,8 @@ def test_write_atomic_replaces_and_leaves_no_temp_file(tmp_path: Path) -> None:
 def test_write_atomic_reports_unwritable_folder(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    with pytest.raises(cli.MMModelError) as info:
-        cli.write_atomic(blocker / "sub" / "out.json", "{}")
+    with pytest.raises(MMModelError) as info:
+        write_atomic(blocker / "sub" / "out.json", "{}")
     assert info.value.code == "MMM_300"
 
 
