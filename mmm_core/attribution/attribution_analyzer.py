@@ -3,6 +3,12 @@
 On aggregate (per-period) data it compares four rule-based methods, rebuilt for data without
 user paths (:mod:`mmm_core.attribution.aggregate`), with the data-driven attribution of the
 econometric MMM, and says where and how much they disagree.
+
+On customer journeys (:meth:`AttributionAnalyzer.analyze_journeys`, the API's
+``/attribution/analyze``) it runs one multi-touch model: the rules of
+:mod:`~mmm_core.attribution.heuristics`, the Markov chain of :mod:`~mmm_core.attribution.markov`
+or the Shapley value of :mod:`~mmm_core.attribution.shapley`, on journeys read by
+:mod:`~mmm_core.attribution.journeys`.
 """
 
 from __future__ import annotations
@@ -21,17 +27,63 @@ from mmm_core.attribution.aggregate import (
     heuristic_weights,
     lookback_windows,
 )
-from mmm_core.errors import Codes, MMModelError
+from mmm_core.attribution.heuristics import (
+    DEFAULT_HALF_LIFE_DAYS,
+    DEFAULT_POSITION_WEIGHTS,
+    HEURISTICS,
+    check_half_life,
+    check_position_weights,
+    heuristic_attribution,
+)
+from mmm_core.attribution.journeys import JourneyData, parse_journeys, select_touches
+from mmm_core.attribution.markov import markov_attribution
+from mmm_core.attribution.shapley import (
+    DEFAULT_MAX_EXACT_CHANNELS,
+    DEFAULT_SHAPLEY_SAMPLES,
+    shapley_attribution,
+)
+from mmm_core.errors import Codes, MMModelError, suggest_name
 from mmm_core.models.econometric_mmm import EconometricMMM
 from mmm_core.models.validation import PreparedData, prepare_training_data
 
-__all__ = ["SCHEMA_VERSION", "AttributionAnalyzer"]
+__all__ = ["JOURNEY_MODELS", "SCHEMA_VERSION", "AttributionAnalyzer"]
 
 SCHEMA_VERSION = 1
 FloatArray = NDArray[np.float64]
 
 DATA_DRIVEN = "data_driven"
 METHODS = ("last_touch", "first_touch", "linear", "time_decay", DATA_DRIVEN)
+JOURNEY_MODELS = (*HEURISTICS, "markov", "shapley")
+#: Options of analyze_journeys per model (with their defaults); after_conversion is for all.
+JOURNEY_OPTIONS: dict[str, dict[str, Any]] = {
+    "time_decay": {"half_life": DEFAULT_HALF_LIFE_DAYS},
+    "position_based": {"position_weights": DEFAULT_POSITION_WEIGHTS},
+    "markov": {"order": 1},
+    "shapley": {
+        "max_exact_channels": DEFAULT_MAX_EXACT_CHANNELS,
+        "n_samples": DEFAULT_SHAPLEY_SAMPLES,
+        "seed": 0,
+    },
+}
+JOURNEY_DESCRIPTIONS: dict[str, str] = {
+    "first_touch": "Each conversion goes to the first touch of its journey (in the window).",
+    "last_touch": "Each conversion goes to the last touch before it.",
+    "linear": "Each conversion is split equally among the touches of its journey.",
+    "time_decay": "Each conversion is split among its journey's touches with weights halving "
+    "every half_life days before the last touch.",
+    "position_based": "Each conversion gives position_weights[0] to the first touch, "
+    "position_weights[2] to the last and position_weights[1] to the touches between, split "
+    "equally (one touch takes all; two split first : last).",
+    "markov": "Journeys are walks of a Markov chain over channels (order k: the last k "
+    "channels) ending in conversion or null; a channel is credited in proportion to its "
+    "removal effect, the share of the chain's conversion probability lost when the channel is "
+    "removed (computed exactly).",
+    "shapley": "The conversions of the journeys exposed to a set of channels are shared among "
+    "those channels by the Shapley value of the game whose worth is the conversion rate of "
+    "journeys exposed to exactly a coalition (Dalessandro et al. 2012); exact for sets of up to "
+    "max_exact_channels channels, sampled beyond.",
+}
+
 DATA_DRIVEN_DESCRIPTION = (
     "Each channel's share of the media contribution estimated by the econometric MMM "
     "(carry-over, saturation, baseline, trend, seasonality and controls fitted to the revenue). "
@@ -228,6 +280,159 @@ class AttributionAnalyzer:
                 else None,
             },
             "notes": _notes(prepared, columns, methods, spread, results, spend_total, mmm_spend),
+        }
+
+    def analyze_journeys(
+        self,
+        journeys: Sequence[Mapping[str, Any]] | pd.DataFrame | JourneyData,
+        attribution_model: str = "markov",
+        lookback_window: float | None = 30,
+        include_view_through: bool = True,
+        **options: Any,
+    ) -> dict[str, Any]:
+        """Multi-touch attribution of the conversions (and value) of customer journeys.
+
+        Parameters
+        ----------
+        journeys : list of dict, DataFrame or JourneyData
+            The API's ``customer_journeys`` list (one dict per journey with ``touchpoints``,
+            ``converted``, ``conversion_value``...) or the long frame (one row per touch:
+            ``journey_id``, ``timestamp``, ``channel``, ``interaction``, ``converted``,
+            ``conversion_value``; a converted journey converts at its last touch). See
+            :mod:`mmm_core.attribution.journeys` for the fields and how awkward input is
+            handled. The parsed journeys are kept in ``journey_data_`` and can be passed back.
+        attribution_model : str, default "markov"
+            ``first_touch``, ``last_touch``, ``linear``, ``time_decay``, ``position_based``,
+            ``markov`` or ``shapley``.
+        lookback_window : float or None, default 30
+            Days before the conversion (before the last touch for a journey that did not
+            convert) within which touches count; older ones are dropped. ``None``: no limit.
+        include_view_through : bool, default True
+            Keep view (impression) touches; ``False`` drops them and keeps clicks only.
+        **options
+            ``half_life`` (days, default 7; ``time_decay``), ``position_weights`` ((first,
+            middle, last), default (0.4, 0.2, 0.4); ``position_based``), ``order`` (default 1;
+            ``markov``), ``max_exact_channels`` (15: channel sets up to this size are solved
+            exactly, larger ones sampled), ``n_samples`` (1000 channel orders) and ``seed`` (0)
+            (``shapley``), and for every model ``after_conversion`` (``"error"`` or ``"drop"``:
+            touches later than the journey's ``conversion_timestamp``).
+
+        Returns
+        -------
+        dict
+            JSON-serialisable:
+
+            * ``attribution``: ``{channel: share of the attributed conversions}``;
+              ``attributed_conversions`` and ``attributed_value``: ``{channel: amount}``;
+              ``value_attribution``: shares of the attributed value; ``method``: the model;
+            * ``table``: one row per channel (``channel``, ``conversions``, ``value``, ``share``,
+              ``value_share``, ``touches`` used);
+            * ``totals``: journeys, conversions and value in the input, attributed and
+              unattributed (conversions of journeys left without touches), touches given, used
+              and dropped (``dropped_lookback``, ``dropped_view_through``). Attributed plus
+              unattributed equals the input's conversions and value;
+            * ``markov`` (``order``, ``removal_effects``, ``removal_effects_value``,
+              ``conversion_probability``, ``value_per_journey``, ``transition_matrix``
+              ``{from: {to: p}}``, ``n_states``) or ``shapley`` (``exact``, ``n_samples``,
+              ``seed``, ``n_coalitions``, ``n_sampled_coalitions``, ``standard_error``,
+              ``standard_error_value``) for those models;
+            * ``parameters``, ``description``, ``notes`` and ``schema_version``.
+
+        Raises
+        ------
+        DataIntegrationError
+            Journeys that cannot be read (see :mod:`mmm_core.attribution.journeys`).
+        MMModelError
+            ``INVALID_PARAMETER`` for an unknown model or option, or a bad option value.
+
+        Examples
+        --------
+        >>> journeys = [
+        ...     {"journey_id": "u1", "converted": True, "conversion_value": 90.0,
+        ...      "touchpoints": [
+        ...          {"channel": "display", "timestamp": "2024-05-01", "interaction": "view"},
+        ...          {"channel": "search", "timestamp": "2024-05-03", "interaction": "click"}]},
+        ...     {"journey_id": "u2", "converted": False,
+        ...      "touchpoints": [{"channel": "display", "timestamp": "2024-05-02"}]},
+        ... ]
+        >>> result = AttributionAnalyzer().analyze_journeys(journeys, "linear")
+        >>> result["attribution"], result["attributed_value"]
+        ({'display': 0.5, 'search': 0.5}, {'display': 45.0, 'search': 45.0})
+        """
+        model = _check_journey_model(attribution_model)
+        lookback = _check_lookback(lookback_window)
+        if not isinstance(include_view_through, bool | np.bool_):
+            raise MMModelError(
+                Codes.INVALID_PARAMETER,
+                f"include_view_through must be true or false, got {include_view_through!r}.",
+                hint="true keeps view (impression) touches; false keeps clicks only.",
+            )
+        settings = _journey_settings(model, options)
+        after_conversion = settings.pop("after_conversion")
+        data = parse_journeys(journeys, after_conversion=after_conversion)
+        self.journey_data_ = data
+        selected, dropped = select_touches(data, lookback, bool(include_view_through))
+
+        extra: dict[str, Any] = {}
+        notes = list(data.notes)
+        if model in HEURISTICS:
+            conversions, value = heuristic_attribution(selected, model, **settings)
+        elif model == "markov":
+            chain = markov_attribution(selected, settings["order"])
+            conversions, value = chain.conversions, chain.value
+            extra["markov"] = {
+                "order": chain.order,
+                "conversion_probability": chain.conversion_probability,
+                "value_per_journey": chain.value_per_journey,
+                "removal_effects": _by_channel(data.channels, chain.removal_effects),
+                "removal_effects_value": _by_channel(data.channels, chain.removal_effects_value),
+                "n_states": len(chain.state_names) - 3,
+                "transition_matrix": chain.transition_matrix(),
+            }
+            rare = _rare_states(chain.counts)
+            if chain.order > 1 and rare:
+                notes.append(
+                    f"{rare} of {len(chain.state_names) - 3} states of the order-{chain.order} "
+                    "chain were left fewer than 10 times: their transition probabilities are "
+                    "noisy; a lower order may attribute more reliably."
+                )
+        else:
+            result = shapley_attribution(selected, **settings)
+            conversions, value = result.conversions, result.value
+            extra["shapley"] = {
+                "exact": result.exact,
+                "n_samples": result.n_samples,
+                "seed": settings["seed"],
+                "n_coalitions": result.n_coalitions,
+                "n_sampled_coalitions": result.n_sampled_coalitions,
+                "standard_error": _by_channel(data.channels, result.standard_error),
+                "standard_error_value": _by_channel(data.channels, result.standard_error_value),
+            }
+            if (conversions < 0).any() or (value < 0).any():
+                negative = [c for c, v in zip(data.channels, conversions, strict=True) if v < 0]
+                notes.append(
+                    "Negative Shapley credit for "
+                    f"{', '.join(negative) or 'some channel value'}: journeys exposed to it "
+                    "convert less (or are worth less) than comparable journeys without it."
+                )
+            if not result.exact:
+                notes.append(
+                    f"Shapley values of the {result.n_sampled_coalitions} channel set(s) with more "
+                    f"than {settings['max_exact_channels']} channels were estimated from "
+                    f"{result.n_samples} sampled channel orders (see shapley.standard_error)."
+                )
+        parameters = {
+            "attribution_model": model,
+            "lookback_window": lookback,
+            "include_view_through": bool(include_view_through),
+            "after_conversion": after_conversion,
+            **{k: _plain_option(v) for k, v in settings.items()},
+        }
+        return {
+            "schema_version": SCHEMA_VERSION,
+            **_journey_report(model, data, selected, conversions, value, dropped, notes),
+            "parameters": parameters,
+            **extra,
         }
 
     def _mmm_results(
@@ -427,3 +632,134 @@ def _notes(
     if isinstance(warnings, list):
         notes.extend(f"MMM: {w}" for w in warnings if isinstance(w, str))
     return notes
+
+
+# ------------------------------------------------------------------------- journey helpers
+
+
+def _check_journey_model(name: Any) -> str:
+    key = str(name).strip().lower().replace("-", "_").replace(" ", "_") if name else ""
+    if key not in JOURNEY_MODELS:
+        guess = suggest_name(str(name), JOURNEY_MODELS)
+        raise MMModelError(
+            Codes.INVALID_PARAMETER,
+            f"unknown attribution_model {name!r}; expected one of {list(JOURNEY_MODELS)}.",
+            hint=f"did you mean {guess!r}?" if guess else "pick one of the listed models.",
+        )
+    return key
+
+
+def _check_lookback(lookback: Any) -> float | None:
+    if lookback is None:
+        return None
+    if not _is_finite_number(lookback) or lookback <= 0:
+        raise MMModelError(
+            Codes.INVALID_PARAMETER,
+            f"lookback_window must be a number of days > 0 (or None), got {lookback!r}.",
+            hint="pass e.g. lookback_window=30 to keep touches of the 30 days before conversion.",
+        )
+    return float(lookback)
+
+
+def _journey_settings(model: str, options: Mapping[str, Any]) -> dict[str, Any]:
+    """The model's options with defaults, checked; unknown options are an error."""
+    allowed = {**JOURNEY_OPTIONS.get(model, {}), "after_conversion": "error"}
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        raise MMModelError(
+            Codes.INVALID_PARAMETER,
+            f"option(s) {unknown} do not apply to attribution_model {model!r}; it takes "
+            f"{sorted(allowed)}.",
+            hint="drop the option, or pick the model it belongs to.",
+        )
+    settings = {**allowed, **options}
+    if model == "time_decay":
+        settings["half_life"] = check_half_life(settings["half_life"])
+    if model == "position_based":
+        settings["position_weights"] = check_position_weights(settings["position_weights"])
+    return settings
+
+
+def _plain_option(value: Any) -> Any:
+    """An option's value for JSON: tuples as lists, numpy scalars as Python ones."""
+    if isinstance(value, tuple | list):
+        return [_plain_option(v) for v in value]
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _by_channel(channels: Sequence[str], values: FloatArray) -> dict[str, float]:
+    return {c: float(v) for c, v in zip(channels, values, strict=True)}
+
+
+def _shares(amounts: FloatArray) -> FloatArray:
+    total = amounts.sum()
+    return amounts / total if total != 0 else np.zeros_like(amounts)
+
+
+def _rare_states(counts: Any) -> int:
+    outgoing = np.asarray(counts.sum(axis=1)).ravel()[1:-2]
+    return int((outgoing < 10).sum())
+
+
+def _journey_report(
+    model: str,
+    data: JourneyData,
+    selected: JourneyData,
+    conversions: FloatArray,
+    value: FloatArray,
+    dropped: dict[str, int],
+    notes: list[str],
+) -> dict[str, Any]:
+    """The model-independent part of analyze_journeys' answer."""
+    channels = data.channels
+    touched = selected.lengths > 0
+    converted = data.converted
+    input_conversions = float(converted.sum())
+    input_value = float(data.value[converted].sum())
+    covered_conversions = float((converted & touched).sum())
+    covered_value = float(data.value[converted & touched].sum())
+    lost = int((converted & ~touched).sum())
+    if lost:
+        notes.append(
+            f"{lost} conversion(s) (value {input_value - covered_value:,.2f}) come from journeys "
+            "with no touch left in the lookback window / after the view-through filter, or with "
+            "none at all: no channel is credited with them."
+        )
+    if input_conversions == 0:
+        notes.append("No journey converted: every channel is credited with zero.")
+    share = _shares(conversions)
+    value_share = _shares(value)
+    touches = np.bincount(selected.channel, minlength=len(channels))
+    return {
+        "method": model,
+        "attribution": _by_channel(channels, share),
+        "attributed_conversions": _by_channel(channels, conversions),
+        "attributed_value": _by_channel(channels, value),
+        "value_attribution": _by_channel(channels, value_share),
+        "table": [
+            {
+                "channel": c,
+                "conversions": float(conversions[j]),
+                "value": float(value[j]),
+                "share": float(share[j]),
+                "value_share": float(value_share[j]),
+                "touches": int(touches[j]),
+            }
+            for j, c in enumerate(channels)
+        ],
+        "totals": {
+            "journeys": data.n_journeys,
+            "converted_journeys": int(converted.sum()),
+            "conversions": input_conversions,
+            "value": input_value,
+            "attributed_conversions": covered_conversions,
+            "attributed_value": covered_value,
+            "unattributed_conversions": input_conversions - covered_conversions,
+            "unattributed_value": input_value - covered_value,
+            "touches": data.n_touches,
+            "touches_used": selected.n_touches,
+            **dropped,
+        },
+        "description": JOURNEY_DESCRIPTIONS[model],
+        "notes": notes,
+    }
