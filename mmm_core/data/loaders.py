@@ -1,7 +1,8 @@
 """Reading tables (CSV, parquet) from local paths and ``s3://`` URIs, and unpacking archives.
 
 Only pandas is needed for local files; parquet needs ``pyarrow`` (the ``sources`` extra) and
-``s3://`` needs ``s3fs`` (the ``aws`` extra). A missing package, a missing file or a file that
+``s3://`` needs ``boto3`` (the ``aws`` extra): the object is downloaded to a temporary file and
+read like a local one. A missing package, a missing file or a file that
 does not parse raises :class:`~mmm_core.errors.DataIntegrationError` (``MMM_100``) saying what to
 install or check; nothing here touches the network except reading an ``s3://`` URI.
 
@@ -19,6 +20,7 @@ Examples
 from __future__ import annotations
 
 import os
+import tempfile
 import zipfile
 from importlib.util import find_spec
 from pathlib import Path
@@ -118,8 +120,11 @@ def read_table(path_or_uri: str | os.PathLike[str]) -> pd.DataFrame:
             details={"reason": "unknown_file_type", "path": source},
         )
     if remote:
-        _need("s3fs", "aws", f"reading {source}")
-    elif not Path(source).is_file():
+        _need("boto3", "aws", f"reading {source}")
+        with tempfile.TemporaryDirectory(prefix="mmm-s3-") as folder:
+            local = _download_s3(source, Path(folder) / Path(source).name)
+            return read_table(local)
+    if not Path(source).is_file():
         raise DataIntegrationError(
             Codes.DATA_ERROR,
             f"no such file: {source!r}.",
@@ -141,6 +146,25 @@ def read_table(path_or_uri: str | os.PathLike[str]) -> pd.DataFrame:
             "file" + (", and that your AWS credentials can read it." if remote else "."),
             details={"reason": "unreadable", "path": source, "error": type(exc).__name__},
         ) from exc
+
+
+def _download_s3(uri: str, destination: Path) -> Path:
+    """Copy ``s3://bucket/key`` to ``destination`` with boto3 (credentials from the usual chain)."""
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    bucket, _, key = uri[len("s3://") :].partition("/")
+    try:
+        boto3.client("s3").download_file(bucket, key, str(destination))
+    except (BotoCoreError, ClientError) as exc:
+        raise DataIntegrationError(
+            Codes.SOURCE_UNAVAILABLE,
+            f"cannot download {uri!r}: {exc}",
+            hint="check the bucket and key, and that your AWS credentials (AWS_PROFILE or "
+            "AWS_ACCESS_KEY_ID...) and AWS_REGION can read it.",
+            details={"reason": "download_failed", "uri": uri},
+        ) from exc
+    return destination
 
 
 def extract_archives(directory: Path) -> list[Path]:

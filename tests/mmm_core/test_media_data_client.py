@@ -21,7 +21,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mmm_core.data import loaders
 from mmm_core.data import media_data_client as mdc
 from mmm_core.data.media_data_client import MediaDataClient, Reason
 from mmm_core.data.schema import spend_channel, standardise_frame
@@ -559,26 +558,39 @@ def test_a_missing_month_is_a_gap() -> None:
 # Sources that cannot be read, data that cannot be used
 
 
-def test_s3_uri_needs_s3fs_or_is_read_through_pandas(
-    client: MediaDataClient, monkeypatch: pytest.MonkeyPatch
+@pytest.fixture
+def s3_bucket(monkeypatch: pytest.MonkeyPatch):
+    """A moto S3 with one bucket: no request leaves the process."""
+    import boto3
+    from moto import mock_aws
+
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(name, "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    with mock_aws():
+        s3 = boto3.client("s3")
+        s3.create_bucket(Bucket="lake")
+        yield s3
+
+
+def test_an_s3_uri_is_downloaded_and_read_like_a_local_file(
+    client: MediaDataClient, s3_bucket: Any
 ) -> None:
-    uri = "s3://some-bucket/marketing/weekly.csv"
-    if find_spec("s3fs") is None:
-        with pytest.raises(DataIntegrationError) as caught:
-            client.load(uri)
-        assert caught.value.code == Codes.DATA_ERROR
-        assert caught.value.details["reason"] == "package_not_installed"
-        assert "mmm-platform[aws]" in caught.value.hint and "s3fs" in caught.value.message
-    else:  # never touch S3 from a test: check that the URI reaches pandas unchanged
-        seen: list[str] = []
+    s3_bucket.put_object(
+        Bucket="lake", Key="raw/weekly.csv", Body=robyn_weekly().to_csv(index=False).encode()
+    )
+    frame, info = client.load("s3://lake/raw/weekly.csv")
+    assert info["source"] == "s3" and len(frame) == 60
+    assert "revenue" in frame.columns and any(c.endswith("_spend") for c in frame.columns)
 
-        def read_csv(source: str, **kwargs: Any) -> pd.DataFrame:
-            seen.append(source)
-            return robyn_weekly()
 
-        monkeypatch.setattr(loaders.pd, "read_csv", read_csv)
-        frame, info = client.load(uri)
-        assert seen == [uri] and info["source"] == "s3" and len(frame) == 60
+def test_a_missing_s3_object_is_an_unavailable_source(
+    client: MediaDataClient, s3_bucket: Any
+) -> None:
+    with pytest.raises(DataIntegrationError) as caught:
+        client.load("s3://lake/raw/nothing.csv")
+    assert caught.value.code == Codes.SOURCE_UNAVAILABLE
+    assert caught.value.details["reason"] == "download_failed" and caught.value.hint
 
 
 @pytest.mark.parametrize(
