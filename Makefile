@@ -26,8 +26,8 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-bench: install  ## speed and accuracy figures (printed, never asserted)
-	$(PY) bench/bench_fit.py
+bench: install  ## speed and accuracy figures (printed, never asserted); BENCH_ARGS=--quick for a short run
+	@for script in bench/bench_*.py; do echo "######## $$script"; $(PY) $$script $(BENCH_ARGS) || exit 1; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .mmm build *.egg-info
