@@ -40,6 +40,7 @@ from mmm_core.cli.tables import (
     signed_money,
     signed_pct,
 )
+from mmm_core.cli.track import track_fit
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -316,6 +317,7 @@ def run_demo(args: argparse.Namespace, out: TextIO) -> int:
     progress(f"writing the report to {home / 'reports'}…")
     paths = write_report(results, plan, home / "reports", folder.name)
     print(f"report:  {paths['html']}", file=out)
+    track_fit(model, results, model_path, out, {"plan": plan_path, "report": paths["html"]})
     return 0
 
 

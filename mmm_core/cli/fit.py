@@ -11,6 +11,7 @@ from typing import Any, TextIO
 from mmm_core.cli.options import add_home, split_names, usage_error
 from mmm_core.cli.store import read_table, resolve_home, save_fit, write_json
 from mmm_core.cli.tables import Row, format_table, interval, num, pct, plural, progress
+from mmm_core.cli.track import track_fit
 
 __all__ = [
     "add_parser",
@@ -168,4 +169,5 @@ def run_fit(args: argparse.Namespace, out: TextIO) -> int:
     if args.output:
         print(f"results: {args.output}", file=out)
     print(f"model: {model_path}", file=out)
+    track_fit(model, results, model_path, out)
     return 0
