@@ -1,6 +1,7 @@
 """Optional experiment tracking with MLflow: one run per fit, off unless configured.
 
-When ``MLFLOW_TRACKING_URI`` is set and ``mlflow`` is installed (the ``tracking`` extra), the
+When ``MLFLOW_TRACKING_URI`` is set (``MLFLOW_EXPERIMENT_NAME`` and
+``MLFLOW_ARTIFACT_LOCATION`` optional) and ``mlflow`` is installed (the ``tracking`` extra), the
 adapters that fit models (the ``mmm`` CLI, the SageMaker training job, the API's training worker)
 call :func:`log_fit`, which records in one run: the model's settings as parameters, fit metrics
 (in-sample and hold-out) and per-channel ROI as metrics, and the JSON model, its results and
@@ -26,6 +27,15 @@ from mmm_core.errors import Codes, MMModelError
 ENV = "MLFLOW_TRACKING_URI"
 EXPERIMENT_ENV = "MLFLOW_EXPERIMENT_NAME"
 DEFAULT_EXPERIMENT = "mmm"
+ARTIFACTS_ENV = "MLFLOW_ARTIFACT_LOCATION"
+
+
+def _artifacts_beside(uri: str) -> str | None:
+    """For a ``sqlite:///path.db`` store, artifacts in ``mlartifacts/`` next to the database
+    (mlflow's own default is ``./mlruns`` in whatever folder the process runs from)."""
+    if uri.startswith("sqlite:///"):
+        return (Path(uri[len("sqlite:///") :]).resolve().parent / "mlartifacts").as_uri()
+    return None  # a tracking server decides
 
 
 def tracking_status(env: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -115,7 +125,11 @@ def log_fit(
 
     try:
         mlflow.set_tracking_uri(status["uri"])
-        mlflow.set_experiment((env or os.environ).get(EXPERIMENT_ENV, DEFAULT_EXPERIMENT))
+        name = (env or os.environ).get(EXPERIMENT_ENV, DEFAULT_EXPERIMENT)
+        if mlflow.get_experiment_by_name(name) is None:
+            location = (env or os.environ).get(ARTIFACTS_ENV) or _artifacts_beside(status["uri"])
+            mlflow.create_experiment(name, artifact_location=location)
+        mlflow.set_experiment(name)
         with mlflow.start_run(run_name=run_name) as run, tempfile.TemporaryDirectory() as tmp:
             mlflow.set_tags({"framework": "mmm_core", **(tags or {})})
             mlflow.log_params(_flat_params(model.get_params()))
