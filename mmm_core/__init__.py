@@ -14,6 +14,7 @@ from mmm_core.errors import (
     MMModelError,
     OptimizationError,
 )
+from mmm_core.incrementality import IncrementalityAnalyzer
 from mmm_core.models.config import MMM_DEFAULT_CONFIG
 from mmm_core.models.econometric_mmm import EconometricMMM
 from mmm_core.optimize import BudgetOptimizer
@@ -30,6 +31,7 @@ __all__ = [
     "DeploymentError",
     "EconometricMMM",
     "ExecutiveReporting",
+    "IncrementalityAnalyzer",
     "MMModelError",
     "MediaDataClient",
     "OptimizationError",
