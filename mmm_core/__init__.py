@@ -18,6 +18,7 @@ from mmm_core.incrementality import IncrementalityAnalyzer
 from mmm_core.models.config import MMM_DEFAULT_CONFIG
 from mmm_core.models.econometric_mmm import EconometricMMM
 from mmm_core.optimize import BudgetOptimizer
+from mmm_core.performance import PerformanceAnalyzer
 from mmm_core.reporting import ExecutiveReporting
 
 __version__ = "0.1.0"
@@ -35,5 +36,6 @@ __all__ = [
     "MMModelError",
     "MediaDataClient",
     "OptimizationError",
+    "PerformanceAnalyzer",
     "__version__",
 ]

@@ -41,7 +41,15 @@ from mmm_core.models.config import (
     parse_saturation,
 )
 from mmm_core.models.design import BaselineSpec
-from mmm_core.models.metrics import performance_metrics, variance_inflation
+from mmm_core.models.metrics import performance_metrics
+from mmm_core.models.persistence import (
+    SCHEMA_VERSION,
+    from_document,
+    jsonable,
+    read_document,
+    to_document,
+)
+from mmm_core.models.results import build_results
 from mmm_core.models.search import (
     SearchProblem,
     SearchResult,
@@ -54,12 +62,10 @@ from mmm_core.models.validation import (
     prepare_prediction_data,
     prepare_training_data,
 )
-from mmm_core.transforms import Adstock, HillSaturation, adstock_from_dict
+from mmm_core.transforms import Adstock, HillSaturation
 
 __all__ = ["MMM_DEFAULT_CONFIG", "SCHEMA_VERSION", "EconometricMMM"]
 
-SCHEMA_NAME = "mmm_core.EconometricMMM"
-SCHEMA_VERSION = 1
 FloatArray = NDArray[np.float64]
 _HILL = HillSaturation()
 _VIF_WARNING = 10.0
@@ -415,7 +421,7 @@ class EconometricMMM:
         self.results_ = self._results(
             prepared, X, media, coef, performance, search, draws, started, folds, holdout
         )
-        self.results_["calibration"] = _jsonable(
+        self.results_["calibration"] = jsonable(
             [
                 self._implied_lift(exp, t, media, coef, searched)
                 for exp, t in zip(experiments, targets, strict=True)
@@ -616,226 +622,8 @@ class EconometricMMM:
             out[:, j] += half
         return out * self.y_scale_
 
-    def _results(
-        self,
-        prepared: PreparedData,
-        X: FloatArray,
-        media: FloatArray,
-        coef: FloatArray,
-        performance: dict[str, Any],
-        search: SearchResult,
-        draws: dict[str, Any],
-        started: float,
-        folds: list[tuple[int, int]],
-        holdout: int,
-    ) -> dict[str, Any]:
-        m = len(self.spend_columns_)
-        q = len(self.baseline_.names) + len(self.control_columns_)
-        spend_total = prepared.spend.sum(axis=0)
-        mean_spend = self.mean_spend_
-        contrib = self._channel_contributions(media, coef).sum(axis=0)
-        media_total = contrib.sum()
-        mroi = self.steady_state_gradient(mean_spend)
-
-        B = draws["coef"].shape[0]
-        if B:
-            draw_contrib = np.stack(
-                [
-                    self._channel_contributions(draws["media"][b], draws["coef"][b]).sum(axis=0)
-                    for b in range(B)
-                ]
-            )
-            draw_roi = draw_contrib / spend_total
-            totals = draw_contrib.sum(axis=1, keepdims=True)
-            draw_share = np.divide(
-                draw_contrib, totals, out=np.zeros_like(draw_contrib), where=totals > 0
-            )
-            self.draws_ = {
-                "coef": draws["coef"][:, q:],  # media and synergy coefficients
-                "params": draws["params"],
-            }
-            draw_mroi = np.stack([self._gradient_for_draw(b, mean_spend) for b in range(B)])
-        else:
-            self.draws_ = None
-
-        def interval(values: FloatArray) -> list[float]:
-            return [float(np.quantile(values, 0.05)), float(np.quantile(values, 0.95))]
-
-        channels: dict[str, Any] = {}
-        for j, col in enumerate(self.spend_columns_):
-            entry: dict[str, Any] = {
-                "spend": float(spend_total[j]),
-                "contribution": float(contrib[j]),
-                "share": float(contrib[j] / media_total) if media_total > 0 else 0.0,
-                "roi": float(contrib[j] / spend_total[j]),
-                "mroi": float(mroi[j]),
-                "roi_interval": interval(draw_roi[:, j]) if B else None,
-                "mroi_interval": interval(draw_mroi[:, j]) if B else None,
-                "contribution_interval": interval(draw_contrib[:, j]) if B else None,
-                "share_interval": interval(draw_share[:, j]) if B else None,
-                "coefficient": float(coef[q + j] * self.y_scale_),
-                "adstock": {**self.adstocks_[j].to_dict(), **self.adstock_params_[j]},
-                "saturation": {**_HILL.to_dict(), **self.saturation_params_[j]},
-                "hyperparameters_searched": not search.spaces[j].fixed,
-                "plausible_hyperparameters": len(search.plausible[j]),
-            }
-            channels[col] = entry
-
-        synergies = {}
-        for k, (i, j) in enumerate(self.pairs_):
-            c = coef[q + m + k]
-            synergies[self._pair_name(i, j)] = {
-                "channels": [self.spend_columns_[i], self.spend_columns_[j]],
-                "coefficient": float(c * self.y_scale_),
-                "contribution": float(c * (media[:, i] * media[:, j]).sum() * self.y_scale_),
-            }
-
-        parts = X[:, :q] * coef[:q] * self.y_scale_
-        names = self.baseline_.names
-        baseline_parts = {
-            "intercept": float(parts[:, 0].sum()) if self.include_baseline else 0.0,
-            "trend": float(parts[:, 1].sum()) if self.include_baseline else 0.0,
-            "seasonality": float(parts[:, 2 : len(names)].sum()) if len(names) > 2 else 0.0,
-        }
-        controls = {
-            col: float(parts[:, len(names) + k].sum())
-            for k, col in enumerate(self.control_columns_)
-        }
-        revenue_total = float(prepared.y.sum())
-        base_total = sum(baseline_parts.values())
-
-        vif_all = variance_inflation(X[:, 1:] if self.include_baseline else X)
-        offset = 1 if self.include_baseline else 0
-        vif = {
-            name: float(v) for name, v in zip(self.feature_names_[offset:], vif_all, strict=True)
-        }
-        warnings = [
-            f"{name} has a variance inflation factor of {v:.1f} (> {_VIF_WARNING:g}): its effect "
-            "is hard to separate from the other terms; trust its interval more than its point."
-            for name, v in vif.items()
-            if name in self.spend_columns_ and v > _VIF_WARNING
-        ]
-        if self.date_column_ is None:
-            warnings.append(
-                "no date column: rows are taken as consecutive weeks in the order given "
-                "(pass date_column= to fit on dates)."
-            )
-        corr = np.corrcoef(prepared.spend, rowvar=False) if m > 1 else np.ones((1, 1))
-        for i, j in combinations(range(m), 2):
-            if corr[i, j] > 0.8:
-                warnings.append(
-                    f"spend on {self.spend_columns_[i]} and {self.spend_columns_[j]} moves together"
-                    f" (correlation {corr[i, j]:.2f}): the split of their credit is uncertain."
-                )
-        if B:
-            for col in self.spend_columns_:
-                lo, hi = channels[col]["roi_interval"]
-                if hi - lo > max(1.0, abs(channels[col]["roi"])):
-                    warnings.append(
-                        f"{col}: the data cannot pin its ROI down (90% interval {lo:.2f}-{hi:.2f})."
-                    )
-        elapsed = time.perf_counter() - started
-        return _jsonable(
-            {
-                "performance": performance,
-                "channels": channels,
-                "baseline": {
-                    "total": base_total,
-                    "share_of_revenue": base_total / revenue_total if revenue_total else 0.0,
-                    **baseline_parts,
-                    "controls": controls,
-                },
-                "synergies": synergies,
-                "series": self._series(prepared, X, media, coef),
-                "response_curves": self._response_curves(),
-                "media": {
-                    "contribution": float(media_total),
-                    "spend": float(spend_total.sum()),
-                    "roi": float(media_total / spend_total.sum()),
-                    "share_of_revenue": float(media_total / revenue_total)
-                    if revenue_total
-                    else 0.0,
-                },
-                "hyperparameters": {
-                    "adstock_family": self.adstock,
-                    "regularization_alpha": self.alpha_,
-                    "alpha_cv_mse": {str(k): v for k, v in search.alpha_scores.items()},
-                    "max_lag": self.max_lag,
-                    "n_fourier": self.baseline_.n_fourier,
-                    "channels": {
-                        col: {
-                            "adstock": channels[col]["adstock"],
-                            "saturation": channels[col]["saturation"],
-                        }
-                        for col in self.spend_columns_
-                    },
-                },
-                "diagnostics": {
-                    "observations": int(X.shape[0]),
-                    "parameters": int(X.shape[1]),
-                    "target_column": self.target_column_,
-                    "date_column": self.date_column_,
-                    "periods_per_year": self.baseline_.periods_per_year,
-                    "vif": vif,
-                    "warnings": warnings,
-                    "search": {
-                        "candidates_evaluated": search.n_evaluated,
-                        "sweeps": search.n_sweeps,
-                        "seconds": search.seconds,
-                        "candidates_per_second": search.n_evaluated / search.seconds
-                        if search.seconds > 0
-                        else 0.0,
-                        "cv_folds": len(folds),
-                        "cv_rmse": math.sqrt(search.cv_mse) * self.y_scale_,
-                        "search_periods": int(X.shape[0] - holdout)
-                        if self.blind_holdout
-                        else int(X.shape[0]),
-                    },
-                    "bootstrap": {
-                        "replicates": B,
-                        "block_length": draws.get("block_length"),
-                        "interval": [0.05, 0.95],
-                    },
-                    "fit_seconds": elapsed,
-                },
-            }
-        )
-
-    def _series(
-        self, prepared: PreparedData, X: FloatArray, media: FloatArray, coef: FloatArray
-    ) -> dict[str, Any]:
-        """Per period, in date order: actual, fitted, baseline, controls, channels (for plots)."""
-        q_base = len(self.baseline_.names)
-        k = q_base + len(self.control_columns_)
-        parts = X[:, :k] * coef[:k] * self.y_scale_
-        channels = self._channel_contributions(media, coef)
-        periods = (
-            [d.isoformat() for d in prepared.dates]
-            if prepared.dates is not None
-            else list(range(len(prepared.y)))
-        )
-        return {
-            "periods": periods,
-            "actual": prepared.y,
-            "fitted": X @ coef * self.y_scale_,
-            "baseline": parts[:, :q_base].sum(axis=1),
-            "controls": {c: parts[:, q_base + k] for k, c in enumerate(self.control_columns_)},
-            "channels": {c: channels[:, j] for j, c in enumerate(self.spend_columns_)},
-        }
-
-    def _response_curves(self, points: int = 41) -> dict[str, Any]:
-        """Each channel's steady-state curve from 0 to twice its highest mean-level spend."""
-        out = {}
-        for j, col in enumerate(self.spend_columns_):
-            top = 2.0 * max(self.mean_spend_[j], self.saturation_params_[j]["half_saturation"])
-            grid = np.linspace(0.0, top, points)
-            out[col] = {
-                "spend": grid,
-                "revenue": self.response_curve(col, grid),
-                "mean_spend": self.mean_spend_[j],
-                "mean_revenue": float(self.response_curve(col, [self.mean_spend_[j]])[0]),
-            }
-        return out
+    def _results(self, *args: Any) -> dict[str, Any]:
+        return build_results(self, *args)
 
     # ------------------------------------------------------------------ using the model
     def _check_fitted(self) -> None:
@@ -1065,36 +853,7 @@ class EconometricMMM:
     def to_dict(self) -> dict[str, Any]:
         """The fitted model as a JSON-serialisable dict (schema-versioned)."""
         self._check_fitted()
-        return _jsonable(
-            {
-                "schema": SCHEMA_NAME,
-                "schema_version": SCHEMA_VERSION,
-                "config": self.get_params(),
-                "target_column": self.target_column_,
-                "spend_columns": self.spend_columns_,
-                "control_columns": self.control_columns_,
-                "date_column": self.date_column_,
-                "include_synergies": self.include_synergies_,
-                "time": self.time_,
-                "baseline": self.baseline_.to_dict(),
-                "mean_spend": self.mean_spend_,
-                "scaling": {"y_scale": self.y_scale_, "control_sd": self.control_sd_},
-                "alpha": self.alpha_,
-                "channels": [
-                    {
-                        "adstock": {**a.to_dict(), "params": p},
-                        "saturation": s,
-                    }
-                    for a, p, s in zip(
-                        self.adstocks_, self.adstock_params_, self.saturation_params_, strict=True
-                    )
-                ],
-                "feature_names": self.feature_names_,
-                "coef": self.coef_,
-                "draws": self.draws_,
-                "results": self.results_,
-            }
-        )
+        return to_document(self)
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the model as JSON, atomically (a reader never sees a half-written file)."""
@@ -1106,116 +865,12 @@ class EconometricMMM:
     @classmethod
     def from_dict(cls, doc: dict[str, Any]) -> EconometricMMM:
         """Rebuild a fitted model from :meth:`to_dict` output."""
-        if not isinstance(doc, dict) or doc.get("schema") != SCHEMA_NAME:
-            raise MMModelError(
-                Codes.CORRUPT_MODEL_FILE,
-                "this is not an EconometricMMM model document.",
-                hint="load a model.json written by EconometricMMM.save().",
-            )
-        version = doc.get("schema_version")
-        if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-            raise MMModelError(
-                Codes.CORRUPT_MODEL_FILE,
-                f"the model document has no valid schema_version (found {version!r}).",
-                hint="load a model.json written by EconometricMMM.save(), or refit the model.",
-            )
-        if version > SCHEMA_VERSION:
-            raise MMModelError(
-                Codes.NEWER_SCHEMA,
-                f"the model file has schema version {version!r}; this library reads up to "
-                f"{SCHEMA_VERSION}.",
-                hint="upgrade mmm_core to the version that wrote the model.",
-            )
-        try:
-            model = cls(**doc["config"])
-            model.target_column_ = doc["target_column"]
-            model.spend_columns_ = list(doc["spend_columns"])
-            model.control_columns_ = list(doc["control_columns"])
-            model.date_column_ = doc["date_column"]
-            model.include_synergies_ = bool(doc["include_synergies"])
-            m = len(model.spend_columns_)
-            model.pairs_ = list(combinations(range(m), 2)) if model.include_synergies_ else []
-            model.time_ = dict(doc["time"])
-            model.baseline_ = BaselineSpec(**doc["baseline"])
-            model.y_scale_ = float(doc["scaling"]["y_scale"])
-            model.mean_spend_ = np.asarray(doc["mean_spend"], dtype=float)
-            model.control_sd_ = np.asarray(doc["scaling"]["control_sd"], dtype=float)
-            model.alpha_ = float(doc["alpha"])
-            model.adstocks_ = [adstock_from_dict(c["adstock"]) for c in doc["channels"]]
-            model.adstock_params_ = [
-                {p: float(c["adstock"]["params"][p]) for p in a.param_names}
-                for a, c in zip(model.adstocks_, doc["channels"], strict=True)
-            ]
-            model.saturation_params_ = [
-                {p: float(c["saturation"][p]) for p in _HILL.param_names} for c in doc["channels"]
-            ]
-            for adstock, a_params, s_params in zip(
-                model.adstocks_, model.adstock_params_, model.saturation_params_, strict=True
-            ):
-                adstock.check(a_params)
-                _HILL.check(s_params)
-            model.feature_names_ = list(doc["feature_names"])
-            model.coef_ = np.asarray(doc["coef"], dtype=float)
-            draws = doc.get("draws")
-            model.draws_ = (
-                {
-                    "coef": np.asarray(draws["coef"], dtype=float),
-                    "params": [
-                        {k: np.asarray(v, dtype=float) for k, v in p.items()}
-                        for p in draws["params"]
-                    ],
-                }
-                if draws
-                else None
-            )
-            model.results_ = doc["results"]
-            model._check_settings()
-        except (KeyError, TypeError, ValueError, AttributeError, MMModelError) as exc:
-            detail = (
-                exc.message if isinstance(exc, MMModelError) else f"{type(exc).__name__}: {exc}"
-            )
-            raise MMModelError(
-                Codes.CORRUPT_MODEL_FILE,
-                f"the model document is incomplete or damaged ({detail}).",
-                hint="re-save the model with EconometricMMM.save(), or refit it.",
-            ) from exc
-        consistent = (
-            len(model.adstocks_) == m
-            and model.mean_spend_.shape == (m,)
-            and model.control_sd_.shape == (len(model.control_columns_),)
-            and model.feature_names_ == model._feature_names()
-            and model.coef_.shape == (len(model.feature_names_),)
-            and np.all(np.isfinite(model.coef_))
-        )
-        if not consistent:
-            raise MMModelError(
-                Codes.CORRUPT_MODEL_FILE,
-                "the model document's coefficients do not match its columns.",
-                hint="re-save the model with EconometricMMM.save(), or refit it.",
-            )
-        return model
+        return from_document(cls, doc)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> EconometricMMM:
         """Read a model written by :meth:`save` (a file, or a directory holding ``model.json``)."""
-        source = Path(path)
-        if source.is_dir():
-            source = source / "model.json"
-        try:
-            doc = json.loads(source.read_text(encoding="utf-8"))
-        except FileNotFoundError as exc:
-            raise MMModelError(
-                Codes.CORRUPT_MODEL_FILE,
-                f"no model file at {str(source)!r}.",
-                hint="check the path; EconometricMMM.save() writes model.json.",
-            ) from exc
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise MMModelError(
-                Codes.CORRUPT_MODEL_FILE,
-                f"{str(source)!r} is not valid JSON ({exc}).",
-                hint="the file is damaged: re-save or refit the model.",
-            ) from exc
-        return cls.from_dict(doc)
+        return from_document(cls, read_document(path))
 
 
 def _typical_spend(spend: FloatArray) -> list[float]:
@@ -1242,21 +897,3 @@ def _draw_hill(params: dict[str, FloatArray], b: int) -> dict[str, float]:
         "half_saturation": float(params["half_saturation"][b]),
         "shape": float(params["shape"][b]),
     }
-
-
-def _jsonable(value: Any) -> Any:
-    """Convert numpy scalars/arrays (and NaN/inf) into plain JSON values."""
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _jsonable(value.tolist())
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, float | np.floating):
-        f = float(value)
-        return f if math.isfinite(f) else None
-    if isinstance(value, np.bool_):
-        return bool(value)
-    return value
