@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from mmm_core.cli.fit import date_option
-from mmm_core.cli.options import add_home, split_names, usage_error
+from mmm_core.cli.options import add_data_options, add_home, split_names, usage_error
 from mmm_core.cli.store import load_results, read_table, write_json
 from mmm_core.cli.tables import Row, format_table, num, pct, plural, progress
 
@@ -30,24 +30,11 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         "no user paths) and have no baseline; data_driven is the econometric MMM's share of "
         "the media contribution, from --model when given (no refit), else fitted here.",
     )
-    p.add_argument("--data", required=True, metavar="FILE", help="a .csv or .parquet file")
-    p.add_argument("--target", required=True, metavar="COL", help="the revenue column")
-    p.add_argument(
-        "--spend",
-        required=True,
-        metavar="A,B,C",
-        help="comma-separated media spend columns (money per period)",
-    )
-    p.add_argument(
-        "--controls",
-        metavar="X,Y",
-        default="",
-        help="comma-separated non-media drivers, used when the MMM is fitted here",
-    )
-    p.add_argument(
-        "--date-column",
-        metavar="COL",
-        help="the date column (default: detected; 'none' for rows in period order)",
+    add_data_options(
+        p,
+        target_help="the revenue column",
+        controls_help="comma-separated non-media drivers, used when the MMM is fitted here",
+        dates_help="the date column (default: detected; 'none' for rows in period order)",
     )
     p.add_argument(
         "--model",

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from mmm_core.cli.options import add_home, split_names, usage_error
+from mmm_core.cli.options import add_data_options, add_home, split_names, usage_error
 from mmm_core.cli.store import read_table, resolve_home, save_fit, write_json
 from mmm_core.cli.tables import Row, format_table, interval, num, pct, plural, progress
 from mmm_core.cli.track import track_fit
@@ -37,24 +37,11 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         "fitted period) with its 90% interval, its share of media revenue and its marginal ROI "
         "(mROI: revenue of one more unit of spend per period at the mean spend).",
     )
-    p.add_argument("--data", required=True, metavar="FILE", help="a .csv or .parquet file")
-    p.add_argument("--target", required=True, metavar="COL", help="the KPI column, e.g. revenue")
-    p.add_argument(
-        "--spend",
-        required=True,
-        metavar="A,B,C",
-        help="comma-separated media spend columns (money per period)",
-    )
-    p.add_argument(
-        "--controls",
-        metavar="X,Y",
-        default="",
-        help="comma-separated non-media driver columns (price, promotions...)",
-    )
-    p.add_argument(
-        "--date-column",
-        metavar="COL",
-        help="the date column (default: detected; 'none' to fit without dates)",
+    add_data_options(
+        p,
+        target_help="the KPI column, e.g. revenue",
+        controls_help="comma-separated non-media driver columns (price, promotions...)",
+        dates_help="the date column (default: detected; 'none' to fit without dates)",
     )
     p.add_argument(
         "--synergies",

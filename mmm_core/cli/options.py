@@ -11,20 +11,19 @@ import math
 import re
 
 from mmm_core.errors import Codes, MMModelError
+from mmm_core.store.factory import DEFAULT_HOME, HOME_ENV
 
 __all__ = [
     "DEFAULT_HOME",
     "HOME_ENV",
     "UsageError",
+    "add_data_options",
     "add_home",
     "add_model",
     "parse_amount",
     "parse_fraction",
     "split_names",
 ]
-
-HOME_ENV = "MMM_HOME"
-DEFAULT_HOME = ".mmm"
 
 
 class UsageError(MMModelError):
@@ -105,3 +104,19 @@ def parse_fraction(text: str, option: str, *, allow_none: bool = False) -> float
             f"pass e.g. {option} 0.3 for ±30%{extra}.",
         )
     return value
+
+
+def add_data_options(
+    p: argparse.ArgumentParser, *, target_help: str, controls_help: str, dates_help: str
+) -> None:
+    """``--data --target --spend --controls --date-column``: a table of one row per period."""
+    p.add_argument("--data", required=True, metavar="FILE", help="a .csv or .parquet file")
+    p.add_argument("--target", required=True, metavar="COL", help=target_help)
+    p.add_argument(
+        "--spend",
+        required=True,
+        metavar="A,B,C",
+        help="comma-separated media spend columns (money per period)",
+    )
+    p.add_argument("--controls", metavar="X,Y", default="", help=controls_help)
+    p.add_argument("--date-column", metavar="COL", help=dates_help)

@@ -17,9 +17,7 @@ from __future__ import annotations
 import json
 import math
 import os
-import secrets
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +26,7 @@ import pandas as pd
 from mmm_core import files
 from mmm_core.cli.options import DEFAULT_HOME, HOME_ENV
 from mmm_core.errors import Codes, DataIntegrationError, DeploymentError, MMModelError
+from mmm_core.store import new_model_id
 
 if TYPE_CHECKING:
     from mmm_core.models.econometric_mmm import EconometricMMM
@@ -72,18 +71,6 @@ def resolve_home(home: str | None) -> Path:
     pathlib.Path
     """
     return Path(home or os.environ.get(HOME_ENV) or DEFAULT_HOME)
-
-
-def new_model_id(now: datetime | None = None) -> str:
-    """A new model id ``mmm-YYYYmmdd-HHMMSS-<6 hex>`` (UTC time, random suffix).
-
-    Examples
-    --------
-    >>> new_model_id(datetime(2024, 1, 2, 3, 4, 5))[:20]
-    'mmm-20240102-030405-'
-    """
-    stamp = (now or datetime.now(UTC)).strftime("%Y%m%d-%H%M%S")
-    return f"mmm-{stamp}-{secrets.token_hex(3)}"
 
 
 def model_source(model: str, home: str | None) -> Path:
