@@ -30,6 +30,22 @@ def _as_column(value: ArrayLike) -> tuple[NDArray[np.float64], bool]:
     return arr.reshape(-1, 1), False
 
 
+WEIBULL_HINT = "shape around 0.5-4 and scale in periods (e.g. 2)."
+HILL_HINT = "half_saturation is a spend per period; shape is typically 0.7-3."
+
+
+def _check_positive(kind: str, names: tuple[str, ...], params: Params, hint: str) -> None:
+    """Raise ``MMM_006`` unless every named parameter is finite and > 0."""
+    for name in names:
+        value = np.asarray(params[name], dtype=float)
+        if not np.all(np.isfinite(value) & (value > 0)):
+            raise MMModelError(
+                Codes.INVALID_PARAMETER,
+                f"{kind} {name} must be a finite number > 0, got {value.tolist()}.",
+                hint=hint,
+            )
+
+
 def _lag_matrix(x: NDArray[np.float64], max_lag: int) -> NDArray[np.float64]:
     """``(n, L)`` matrix whose column ``l`` is ``x`` shifted by ``l`` periods (zeros before)."""
     n = x.shape[-1]
@@ -162,14 +178,7 @@ class WeibullAdstock(Adstock):
         }
 
     def check(self, params: Params) -> None:
-        for name in self.param_names:
-            value = np.asarray(params[name], dtype=float)
-            if not np.all(np.isfinite(value) & (value > 0)):
-                raise MMModelError(
-                    Codes.INVALID_PARAMETER,
-                    f"weibull adstock {name} must be finite and > 0, got {value.tolist()}.",
-                    hint="shape around 0.5-4 and scale in periods (e.g. 2).",
-                )
+        _check_positive("weibull adstock", self.param_names, params, WEIBULL_HINT)
 
 
 class HillSaturation:
@@ -224,14 +233,7 @@ class HillSaturation:
         }
 
     def check(self, params: Params) -> None:
-        for name in self.param_names:
-            value = np.asarray(params[name], dtype=float)
-            if not np.all(np.isfinite(value) & (value > 0)):
-                raise MMModelError(
-                    Codes.INVALID_PARAMETER,
-                    f"hill {name} must be a finite number > 0, got {value.tolist()}.",
-                    hint="half_saturation is a spend per period; shape is typically 0.7-3.",
-                )
+        _check_positive("hill", self.param_names, params, HILL_HINT)
 
     def to_dict(self) -> dict[str, Any]:
         return {"type": self.name}
