@@ -7,6 +7,7 @@ Public names (the API reference's classes) are importable from the package root:
 
 from mmm_core.attribution import AttributionAnalyzer
 from mmm_core.data.media_data_client import MediaDataClient
+from mmm_core.dbt_integration import DBTIntegration
 from mmm_core.errors import (
     Codes,
     DataIntegrationError,
@@ -28,6 +29,7 @@ __all__ = [
     "AttributionAnalyzer",
     "BudgetOptimizer",
     "Codes",
+    "DBTIntegration",
     "DataIntegrationError",
     "DeploymentError",
     "EconometricMMM",
