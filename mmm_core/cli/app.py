@@ -41,7 +41,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn, TextIO
 
-from mmm_core.cli import attribution, demo, fit, optimize, predict, report
+from mmm_core.cli import attribution, dbt, demo, fit, optimize, predict, report
 from mmm_core.cli.options import DEFAULT_HOME, HOME_ENV, usage_error
 from mmm_core.errors import Codes, MMModelError, suggest_name
 
@@ -66,8 +66,9 @@ COMMANDS = {
     "optimize": "optimize",
     "report": "report",
     "attribution": "attribution",
+    "dbt": "dbt",
 }
-_MODULES = (demo, fit, predict, optimize, report, attribution)
+_MODULES = (demo, fit, predict, optimize, report, attribution, dbt)
 
 
 class _Parser(argparse.ArgumentParser):

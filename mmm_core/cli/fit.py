@@ -42,6 +42,19 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         target_help="the KPI column, e.g. revenue",
         controls_help="comma-separated non-media driver columns (price, promotions...)",
         dates_help="the date column (default: detected; 'none' to fit without dates)",
+        required=False,
+    )
+    p.add_argument(
+        "--from-dbt",
+        action="store_true",
+        help="fit on the weekly modelling table dbt built under <home>/curated (instead of "
+        "--data; --target/--spend/--controls default to the table's columns)",
+    )
+    p.add_argument("--market", help="with --from-dbt: the market to fit (one model per market)")
+    p.add_argument(
+        "--dbt-build",
+        action="store_true",
+        help="with --from-dbt: run dbt build (models and data tests) first",
     )
     p.add_argument(
         "--synergies",
@@ -125,12 +138,20 @@ def run_fit(args: argparse.Namespace, out: TextIO) -> int:
     """``mmm fit``: fit on a file, save the model and print the channel table."""
     from mmm_core.models.econometric_mmm import EconometricMMM
 
-    spend = split_names(args.spend, "--spend", required=True)
-    controls = split_names(args.controls, "--controls", required=False)
     alpha = parse_alpha(args.alpha)
     home = resolve_home(args.home)
-    progress(f"reading {args.data}…")
-    data = read_table(args.data)
+    if args.from_dbt:
+        data, args = _from_dbt(args, home)
+    elif not (args.data and args.target and args.spend):
+        raise usage_error(
+            "mmm fit needs --data, --target and --spend (or --from-dbt).",
+            "e.g. mmm fit --data sales.csv --target revenue --spend tv_spend,search_spend",
+        )
+    else:
+        progress(f"reading {args.data}…")
+        data = read_table(args.data)
+    spend = split_names(args.spend, "--spend", required=True)
+    controls = split_names(args.controls, "--controls", required=False)
     progress(f"fitting {plural(len(spend), 'channel')} on {plural(len(data), 'period')}…")
     started = time.perf_counter()
     model = EconometricMMM(regularization_alpha=alpha)
@@ -158,3 +179,31 @@ def run_fit(args: argparse.Namespace, out: TextIO) -> int:
     print(f"model: {model_path}", file=out)
     track_fit(model, results, model_path, out)
     return 0
+
+
+def _from_dbt(args: argparse.Namespace, home: Path) -> tuple[Any, argparse.Namespace]:
+    """The dbt modelling table for one market, and the column options it implies."""
+    from mmm_core.dbt_integration import DBTIntegration, modelling_fit_arguments
+
+    if args.data:
+        raise usage_error("--from-dbt and --data both name the data.", "give one of them.")
+    dbt = DBTIntegration(home=str(home))
+    if args.dbt_build:
+        progress("running dbt build (models and data tests)…")
+        dbt.build()
+    table = dbt.read_modelling_table()
+    markets = sorted(table["market"].unique()) if "market" in table else []
+    if args.market is None and len(markets) > 1:
+        raise usage_error(
+            f"the modelling table holds {len(markets)} markets: {', '.join(markets)}.",
+            "choose one with --market (a model per market).",
+        )
+    market = args.market or (markets[0] if markets else None)
+    progress(f"reading the dbt modelling table{f' for {market}' if market else ''}…")
+    frame = dbt.read_modelling_table(market=market)
+    implied = modelling_fit_arguments(frame)
+    args.target = args.target or implied["target_column"]
+    args.spend = args.spend or ",".join(implied["spend_columns"])
+    args.controls = args.controls or ",".join(implied.get("control_columns") or [])
+    args.date_column = args.date_column or implied.get("date_column")
+    return frame, args

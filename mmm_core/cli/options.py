@@ -107,14 +107,22 @@ def parse_fraction(text: str, option: str, *, allow_none: bool = False) -> float
 
 
 def add_data_options(
-    p: argparse.ArgumentParser, *, target_help: str, controls_help: str, dates_help: str
+    p: argparse.ArgumentParser,
+    *,
+    target_help: str,
+    controls_help: str,
+    dates_help: str,
+    required: bool = True,
 ) -> None:
-    """``--data --target --spend --controls --date-column``: a table of one row per period."""
-    p.add_argument("--data", required=True, metavar="FILE", help="a .csv or .parquet file")
-    p.add_argument("--target", required=True, metavar="COL", help=target_help)
+    """``--data --target --spend --controls --date-column``: a table of one row per period.
+
+    With ``required=False`` the command checks them itself (another source may stand in).
+    """
+    p.add_argument("--data", required=required, metavar="FILE", help="a .csv or .parquet file")
+    p.add_argument("--target", required=required, metavar="COL", help=target_help)
     p.add_argument(
         "--spend",
-        required=True,
+        required=required,
         metavar="A,B,C",
         help="comma-separated media spend columns (money per period)",
     )

@@ -501,3 +501,18 @@ def test_compact_amounts_and_reallocation_rows(demo: Demo) -> None:
     rows = reallocation_rows(demo.plan)
     assert [row[0] for row in rows] == [*SPEND, "total"]
     assert all(len(row) == 5 for row in rows)
+
+
+def test_dbt_seed_build_then_fit_from_the_modelling_table(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home = str(tmp_path / "home")
+    assert main(["dbt", "seed", "--home", home]) == 0
+    assert main(["dbt", "build", "--home", home]) == 0
+    out = capsys.readouterr().out
+    assert "mmm_weekly" in out and "62 data tests: 62 passed" in out
+    assert main(["fit", "--from-dbt", "--home", home]) == 2  # two markets: which one?
+    assert "--market" in capsys.readouterr().err
+    assert main(["fit", "--from-dbt", "--market", "south", "--home", home]) == 0
+    out = capsys.readouterr().out
+    assert "tv_spend" in out and "model:" in out
