@@ -4,9 +4,10 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-dev
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION = 1
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION = 20
 export DO_NOT_TRACK = 1
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint bench synth clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,5 +30,8 @@ lint: install
 bench: install  ## speed and accuracy figures (printed, never asserted); BENCH_ARGS=--quick for a short run
 	@for script in bench/bench_*.py; do echo "######## $$script"; $(PY) $$script $(BENCH_ARGS) || exit 1; done
 
+synth: install  ## every CDK stack into cdk.out/ (no AWS account, no Docker needed)
+	$(PY) app.py
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .mmm build *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .mmm build *.egg-info cdk.out
