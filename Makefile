@@ -31,7 +31,7 @@ bench: install  ## speed and accuracy figures (printed, never asserted); BENCH_A
 	@for script in bench/bench_*.py; do echo "######## $$script"; $(PY) $$script $(BENCH_ARGS) || exit 1; done
 
 synth: install  ## every CDK stack into cdk.out/ (no AWS account, no Docker needed)
-	$(PY) app.py
+	$(PY) app.py && ls cdk.out/*.template.json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .mmm build *.egg-info cdk.out

@@ -56,6 +56,7 @@ def build_app(context: Mapping[str, Any] | None = None, outdir: str | None = Non
     cdk.config.ConfigError
         A setting is missing or invalid.
     """
+    outdir = outdir or os.environ.get("CDK_OUTDIR") or "cdk.out"
     app = App(context={**cdk_json_context(), **(context or {})}, outdir=outdir)
     config = PlatformConfig.from_context(app.node.try_get_context)
     # Environment-agnostic unless the CDK CLI found an account and region to deploy to.
