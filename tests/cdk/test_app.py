@@ -71,7 +71,7 @@ def test_image_contexts_hold_the_code_and_nothing_else(synthesised: SynthesisedA
             '"/tmp/build[aws,report]"',
             "lambdas.pipeline.validate.handler",
         ),
-        ("sagemaker_jobs/Dockerfile", "python:3.11-slim", "/tmp/build", "serve"),
+        ("sagemaker_jobs/Dockerfile", "python:3.11-slim", '"/tmp/build" "pyarrow>=15"', "serve"),
     ],
 )
 def test_dockerfiles_build_from_the_repository_root(
