@@ -46,17 +46,53 @@ class GateSettings:
         return cls(**{k: float(values[k]) for k in asdict(cls()) if k in values})
 
 
-def holdout_metrics(model: Any, data: pd.DataFrame, periods: int) -> dict[str, float]:
-    """A model's fit on the last ``periods`` rows of ``data`` (in date order).
+def _same_specification(model: Any) -> Any:
+    """A new estimator with ``model``'s chosen hyperparameters fixed (no search, no bootstrap)."""
+    from mmm_core.models.econometric_mmm import EconometricMMM
 
-    The model predicts the whole frame (so carry-over into the tail is right) and is scored on
-    the tail only.
+    adstock = {
+        col: {**a.to_dict(), **params}
+        for col, a, params in zip(
+            model.spend_columns_, model.adstocks_, model.adstock_params_, strict=True
+        )
+    }
+    saturation = dict(zip(model.spend_columns_, model.saturation_params_, strict=True))
+    config = model.get_params()
+    config.update(
+        adstock_rate=adstock,
+        saturation_param=saturation,
+        regularization_alpha=model.alpha_,
+        n_bootstrap=0,
+        holdout_periods=0,
+        max_iterations=None,
+    )
+    return EconometricMMM(**config)
+
+
+def holdout_metrics(model: Any, data: pd.DataFrame, periods: int) -> dict[str, float]:
+    """How ``model``'s specification predicts the last ``periods`` rows of ``data``, unseen.
+
+    Production models were fitted on most of today's data, so scoring them on it directly would
+    flatter them against a candidate scored on periods it did not see. Instead the model's
+    chosen hyperparameters (adstock, saturation, ridge strength) are kept and its coefficients
+    refitted on all but the last ``periods`` rows, which it then predicts (carry-over into the
+    tail included): the same procedure that gives a candidate its ``performance["holdout"]``.
     """
-    predicted = np.asarray(model.predict(data), dtype=float)
-    actual = data[model.target_column_].to_numpy(dtype=float)
+    frame = data
     if model.date_column_ and model.date_column_ in data:
-        order = np.argsort(pd.to_datetime(data[model.date_column_]).to_numpy(), kind="stable")
-        predicted, actual = predicted[order], actual[order]
+        frame = data.sort_values(model.date_column_, kind="stable").reset_index(drop=True)
+    head = frame.iloc[: len(frame) - periods]
+    refit = _same_specification(model)
+    refit.fit(
+        head,
+        model.target_column_,
+        model.spend_columns_,
+        include_synergies=model.include_synergies_,
+        control_columns=model.control_columns_ or None,
+        date_column=model.date_column_ or False,
+    )
+    predicted = np.asarray(refit.predict(frame), dtype=float)
+    actual = frame[model.target_column_].to_numpy(dtype=float)
     return {**performance_metrics(actual[-periods:], predicted[-periods:]), "periods": periods}
 
 
