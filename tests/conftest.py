@@ -8,7 +8,12 @@ test needs to mutate one.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from typing import Any
+
+# jsii's Node.js banners are noise in test output; both must be set before jsii starts.
+os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "18,20")
 
 # No test may reach a data hub: the HuggingFace libraries read these once, at import.
 os.environ["HF_HUB_OFFLINE"] = "1"
@@ -84,3 +89,43 @@ def synergy_mmm(
         control_columns=control_columns,
     )
     return model
+
+
+# ------------------------------------------------------------------ the CDK app, once a session
+#: Settings over cdk.json's for the session's app: an alarm e-mail, to synthesise its path too.
+TEST_CONTEXT: dict[str, Any] = {"alarm_email": "mmm-alerts@example.com"}
+CONCERNS = ("data-lake", "ml", "pipeline", "api")
+
+
+@dataclass(frozen=True)
+class SynthesisedApp:
+    """The app after ``synth()``: its stacks and templates by concern, and the output folder."""
+
+    app: Any
+    outdir: str
+    stacks: dict[str, Any]
+    templates: dict[str, Any]
+
+
+@pytest.fixture(scope="session")
+def synthesised(tmp_path_factory: pytest.TempPathFactory) -> SynthesisedApp:
+    """The whole CDK app with :data:`TEST_CONTEXT`, synthesised once for every test folder that
+    reads it (it takes seconds; cdk-nag runs as it does in ``make synth``)."""
+    from aws_cdk import Stack
+    from aws_cdk.assertions import Template
+
+    from app import build_app
+
+    outdir = str(tmp_path_factory.mktemp("cdk.out"))
+    app = build_app(context=TEST_CONTEXT, outdir=outdir)
+    app.synth()  # raises if cdk-nag left an unsuppressed error
+    stacks = {
+        concern: stack
+        for stack in app.node.children
+        if Stack.is_stack(stack)
+        for concern in CONCERNS
+        if stack.stack_name.endswith(f"-{concern}")
+    }
+    assert sorted(stacks) == sorted(CONCERNS)
+    templates = {concern: Template.from_stack(stack) for concern, stack in stacks.items()}
+    return SynthesisedApp(app=app, outdir=outdir, stacks=stacks, templates=templates)

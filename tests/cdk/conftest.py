@@ -7,52 +7,15 @@ definition as plain JSON (:func:`state_machine_definition`).
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
-# jsii's Node.js banners are noise in test output; both must be set before jsii starts.
-os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
-os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "18,20")
-
 import pytest
-from aws_cdk import App, Stack
 from aws_cdk.assertions import Template
 
-#: Settings over cdk.json's for the session's app: an alarm e-mail, to synthesise its path too.
-TEST_CONTEXT: dict[str, Any] = {"alarm_email": "mmm-alerts@example.com"}
-CONCERNS = ("data-lake", "ml", "pipeline", "api")
+from tests.conftest import CONCERNS, TEST_CONTEXT, SynthesisedApp
 
-
-@dataclass(frozen=True)
-class SynthesisedApp:
-    """The app after ``synth()``: its stacks and templates by concern, and the output folder."""
-
-    app: App
-    outdir: str
-    stacks: dict[str, Stack]
-    templates: dict[str, Template]
-
-
-@pytest.fixture(scope="session")
-def synthesised(tmp_path_factory: pytest.TempPathFactory) -> SynthesisedApp:
-    """The whole app with :data:`TEST_CONTEXT`, synthesised once (cdk-nag runs as it does)."""
-    from app import build_app
-
-    outdir = str(tmp_path_factory.mktemp("cdk.out"))
-    app = build_app(context=TEST_CONTEXT, outdir=outdir)
-    app.synth()  # raises if cdk-nag left an unsuppressed error
-    stacks = {
-        concern: stack
-        for stack in app.node.children
-        if Stack.is_stack(stack)
-        for concern in CONCERNS
-        if stack.stack_name.endswith(f"-{concern}")
-    }
-    assert sorted(stacks) == sorted(CONCERNS)
-    templates = {concern: Template.from_stack(stack) for concern, stack in stacks.items()}
-    return SynthesisedApp(app=app, outdir=outdir, stacks=stacks, templates=templates)
+__all__ = ["CONCERNS", "TEST_CONTEXT", "SynthesisedApp"]
 
 
 @pytest.fixture(scope="session")

@@ -179,11 +179,9 @@ class Pipeline:
 
 
 @pytest.fixture(scope="session")
-def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
-    """The app's state machine (the stack that has one), synthesised once per session."""
-    from app import build_app
-
-    assembly = build_app(outdir=str(tmp_path_factory.mktemp("cdk.out"))).synth()
+def pipeline(synthesised: Any) -> Pipeline:
+    """The app's state machine (the stack that has one), from the session's synthesis."""
+    assembly = synthesised.app.synth()
     templates = {stack.stack_name: stack.template for stack in assembly.stacks}
     resolver = Resolver(templates)
     [(stack, machine)] = [
