@@ -584,19 +584,7 @@ def load_training_data(channel: Path, spec: TrainingSpec) -> TrainingData:
         spend_columns=spec.spend_columns,
         date_column=spec.date_column,
     )
-    controls = []
-    for column in spec.control_columns:
-        if column in report.column_mapping:
-            controls.append(report.column_mapping[column])
-        elif column in report.dropped_columns:
-            raise DataIntegrationError(
-                Codes.NON_NUMERIC,
-                f"control column {column!r} cannot be used: {report.dropped_columns[column]}.",
-                hint=f"remove {column!r} from control_columns or fix its values.",
-                details={"column": column},
-            )
-        else:
-            controls.append(column)  # the model names what is missing, with suggestions
+    controls = report.map_controls(spec.control_columns)
     arguments = {
         "target_column": report.target_column,
         "spend_columns": list(report.spend_columns),

@@ -36,7 +36,7 @@ from lambdas.pipeline.common import (
     task_handler,
 )
 from mmm_core.data.schema import standardise_frame
-from mmm_core.errors import Codes, DataIntegrationError, MMModelError
+from mmm_core.errors import Codes, MMModelError
 from mmm_core.models.validation import prepare_training_data
 from mmm_core.store import check_id
 
@@ -185,16 +185,7 @@ def validate(state: Mapping[str, Any], settings: PipelineSettings | None = None)
         spend_columns=_names(state, "spend_columns") or None,
         date_column=_date_column(state),
     )
-    mapped = []
-    for column in controls:
-        if column in report.dropped_columns:
-            raise DataIntegrationError(
-                Codes.NON_NUMERIC,
-                f"control column {column!r} cannot be used: {report.dropped_columns[column]}.",
-                hint=f"remove {column!r} from control_columns or fix its values.",
-                details={"column": column},
-            )
-        mapped.append(report.column_mapping.get(column, column))
+    mapped = report.map_controls(controls)
     prepare_training_data(
         frame,
         report.target_column,

@@ -219,6 +219,24 @@ class SchemaReport:
     missing_values: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
+    def map_controls(self, controls: list[str] | tuple[str, ...]) -> list[str]:
+        """Control column names after standardisation (renamed ones mapped).
+
+        A control the standardisation dropped (not numeric) raises ``MMM_102``; a name it never
+        saw is kept as given, so the model names what is missing, with suggestions.
+        """
+        mapped = []
+        for column in controls:
+            if column in self.dropped_columns:
+                raise DataIntegrationError(
+                    Codes.NON_NUMERIC,
+                    f"control column {column!r} cannot be used: {self.dropped_columns[column]}.",
+                    hint=f"remove {column!r} from control_columns or fix its values.",
+                    details={"column": column},
+                )
+            mapped.append(self.column_mapping.get(column, column))
+        return mapped
+
     def fit_arguments(self) -> dict[str, Any]:
         """Columns to fit the output with: ``model.fit(frame, **report.fit_arguments())``.
 
