@@ -7,7 +7,7 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION = 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION = 20
 export DO_NOT_TRACK = 1
 
-.PHONY: install demo test lint bench synth clean
+.PHONY: install demo test lint bench synth serve clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,9 @@ lint: install
 
 bench: install  ## speed and accuracy figures (printed, never asserted); BENCH_ARGS=--quick for a short run
 	@for script in bench/bench_*.py; do echo "######## $$script"; $(PY) $$script $(BENCH_ARGS) || exit 1; done
+
+serve: install  ## the API on http://127.0.0.1:8000 (docs at /docs) with the local store
+	MMM_HOME=$${MMM_HOME:-.mmm} $(VENV)/bin/uvicorn lambdas.api.main:app --host 127.0.0.1 --port $${PORT:-8000} --no-access-log
 
 synth: install  ## every CDK stack into cdk.out/ (no AWS account, no Docker needed)
 	$(PY) app.py && ls cdk.out/*.template.json

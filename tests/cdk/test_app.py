@@ -64,7 +64,12 @@ def test_image_contexts_hold_the_code_and_nothing_else(synthesised: SynthesisedA
 @pytest.mark.parametrize(
     ("dockerfile", "base", "target", "command"),
     [
-        ("lambdas/api/Dockerfile", LAMBDA_BASE, '"/tmp/build[api]"', "lambdas.api.handler.handler"),
+        (
+            "lambdas/api/Dockerfile",
+            LAMBDA_BASE,
+            '"/tmp/build[api,report]"',
+            "lambdas.api.handler.handler",
+        ),
         (
             "lambdas/pipeline/Dockerfile",
             LAMBDA_BASE,
