@@ -40,16 +40,25 @@ OBJECTIVES = ("roi", "revenue", "target_roas", "reach")
 
 
 def _project(start: FloatArray, lower: FloatArray, upper: FloatArray, total: float) -> FloatArray:
-    """The point ``clip(start + t, lower, upper)`` whose sum is ``total`` (bisection on ``t``)."""
+    """The point ``clip(start + t, lower, upper)`` whose sum is ``total``, solved exactly.
+
+    ``f(t) = sum clip(start + t, lower, upper)`` is piecewise linear and non-decreasing in
+    ``t`` with kinks at ``lower - start`` and ``upper - start``: evaluate it at every kink
+    (vectorised), find the segment where it crosses ``total`` and interpolate. Totals outside
+    ``[sum lower, sum upper]`` give the nearest end.
+    """
     finite_upper = np.where(np.isfinite(upper), upper, total + lower.sum())
-    lo_t, hi_t = -start.max() - total, total + finite_upper.max()
-    for _ in range(100):
-        t = 0.5 * (lo_t + hi_t)
-        if np.clip(start + t, lower, finite_upper).sum() > total:
-            hi_t = t
-        else:
-            lo_t = t
-    return np.clip(start + 0.5 * (lo_t + hi_t), lower, finite_upper)
+    kinks = np.sort(np.concatenate([lower - start, finite_upper - start]))
+    sums = np.clip(start[None, :] + kinks[:, None], lower, finite_upper).sum(axis=1)
+    k = int(np.searchsorted(sums, total))
+    if k == 0:
+        t = kinks[0]
+    elif k == len(kinks):
+        t = kinks[-1]
+    else:
+        lo_t, hi_t, lo_s, hi_s = kinks[k - 1], kinks[k], sums[k - 1], sums[k]
+        t = hi_t if hi_s == lo_s else lo_t + (total - lo_s) * (hi_t - lo_t) / (hi_s - lo_s)
+    return np.clip(start + t, lower, finite_upper)
 
 
 class BudgetOptimizer:
@@ -436,6 +445,12 @@ class BudgetOptimizer:
             successes += bool(res.success)
             if f < best_f - 1e-12:
                 best_u, best_f, best_res = u, f, res
+        if best_res is None:
+            raise OptimizationError(
+                Codes.OPTIMIZATION_ERROR,
+                f"no start gave a finite expected response for a budget of {budget:,.2f}.",
+                hint="check that the budget is a realistic amount of money for the horizon.",
+            )
         info = {
             "success": bool(best_res.success),
             "message": str(best_res.message),

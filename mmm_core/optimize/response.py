@@ -61,9 +61,10 @@ class ResponseSurface:
         # A floor keeps dh/dx finite at zero spend for concave curves (shape < 1).
         xs = np.maximum(np.asarray(x, dtype=float), 1e-9 * self.half_saturation.mean(axis=0))
         r = xs / self.half_saturation
-        rs = r**self.shape
-        h = rs / (1.0 + rs)
-        dh = self.shape * rs / (xs * (1.0 + rs) ** 2)
+        # Stable for any spend: h = 1 / (1 + r^-s) and dh/dx = s h (1 - h) / x.
+        with np.errstate(over="ignore", divide="ignore"):
+            h = 1.0 / (1.0 + r ** (-self.shape))
+        dh = self.shape * h * (1.0 - h) / xs
         return h, dh
 
     def per_draw(self, x: ArrayLike) -> FloatArray:

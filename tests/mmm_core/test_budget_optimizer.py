@@ -240,3 +240,32 @@ def test_target_roas_reaches_what_the_frontier_shows_is_reachable(fitted) -> Non
     )
     assert plan["projected_roi"] >= 0.99 * best["roi"] * (1 - 1e-4)
     assert plan["spent"] >= best["total_budget"] * 0.99
+
+
+def test_the_projection_onto_budget_and_bounds_is_exact() -> None:
+    from mmm_core.optimize.budget_optimizer import _project
+
+    rng = np.random.default_rng(0)
+    for _ in range(500):
+        m = int(rng.integers(2, 30))
+        start, lower = rng.normal(0, 1, m), rng.uniform(0, 0.2, m)
+        upper = lower + rng.uniform(0, 1, m)
+        upper[rng.random(m) < 0.2] = np.inf
+        reachable = np.where(np.isfinite(upper), upper, lower + 2.0).sum()
+        total = rng.uniform(lower.sum(), reachable)
+        x = _project(start, lower, upper, total)
+        assert x.sum() == pytest.approx(total, rel=1e-9)
+        assert np.all(x >= lower - 1e-12) and np.all(x <= upper + 1e-12)
+        # Euclidean projection: x = clip(start + t) for one shift t on every free coordinate.
+        free = (x > lower + 1e-9) & (x < upper - 1e-9)
+        if free.sum() > 1:
+            assert np.ptp((x - start)[free]) < 1e-9
+
+
+def test_an_absurd_budget_gives_a_finite_saturated_plan_not_a_crash(fitted) -> None:
+    model, _, _ = fitted
+    plan = plain().optimize(model, 1e300, FREE)
+    json.dumps(plan, allow_nan=False)
+    assert plan["spent"] == pytest.approx(1e300)
+    # Every curve is saturated: revenue is bounded by the sum of the channels' maximum effects.
+    assert plan["projected_revenue"] <= WEEKS * model.response_parameters()["beta"].sum() * 1.0001
