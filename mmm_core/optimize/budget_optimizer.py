@@ -405,8 +405,8 @@ class BudgetOptimizer:
 
         def fun(u: FloatArray) -> tuple[float, FloatArray]:
             x = u * budget / H
-            value = surface.expected(x) * H / budget
-            grad = surface.expected_gradient(x)
+            value, grad = surface.expected_value_and_gradient(x)
+            value *= H / budget
             if net:
                 return -(value - u.sum()), -(grad - 1.0)
             return -value, -grad

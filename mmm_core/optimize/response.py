@@ -52,6 +52,9 @@ class ResponseSurface:
             pairs=[tuple(pair) for pair in p["pairs"]],
         )
 
+    def __post_init__(self) -> None:
+        self._floor = 1e-9 * self.half_saturation.mean(axis=0)
+
     @property
     def n_draws(self) -> int:
         return int(self.beta.shape[0])
@@ -59,7 +62,7 @@ class ResponseSurface:
     def _hill(self, x: FloatArray) -> tuple[FloatArray, FloatArray]:
         """``h`` and ``dh/dx`` per draw and channel, shape ``(D, m)`` for ``x`` of shape (m,)."""
         # A floor keeps dh/dx finite at zero spend for concave curves (shape < 1).
-        xs = np.maximum(np.asarray(x, dtype=float), 1e-9 * self.half_saturation.mean(axis=0))
+        xs = np.maximum(np.asarray(x, dtype=float), self._floor)
         r = xs / self.half_saturation
         # Stable for any spend: h = 1 / (1 + r^-s) and dh/dx = s h (1 - h) / x.
         with np.errstate(over="ignore", divide="ignore"):
@@ -83,6 +86,19 @@ class ResponseSurface:
             grad[:, i] += self.beta_synergy[:, k] * dh[:, i] * h[:, j]
             grad[:, j] += self.beta_synergy[:, k] * h[:, i] * dh[:, j]
         return grad
+
+    def expected_value_and_gradient(self, x: ArrayLike) -> tuple[float, FloatArray]:
+        """:meth:`expected` and :meth:`expected_gradient` from one evaluation of the curves
+        (what the optimizer calls at every step)."""
+        h, dh = self._hill(np.asarray(x, dtype=float))
+        value = np.sum(self.beta * h, axis=1)
+        grad = self.beta * dh
+        for k, (i, j) in enumerate(self.pairs):
+            b = self.beta_synergy[:, k]
+            value = value + b * h[:, i] * h[:, j]
+            grad[:, i] += b * dh[:, i] * h[:, j]
+            grad[:, j] += b * h[:, i] * dh[:, j]
+        return float(value.mean()), grad.mean(axis=0)
 
     def expected(self, x: ArrayLike) -> float:
         """Expected media response per period (mean over draws)."""

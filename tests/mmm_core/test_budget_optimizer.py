@@ -269,3 +269,21 @@ def test_an_absurd_budget_gives_a_finite_saturated_plan_not_a_crash(fitted) -> N
     assert plan["spent"] == pytest.approx(1e300)
     # Every curve is saturated: revenue is bounded by the sum of the channels' maximum effects.
     assert plan["projected_revenue"] <= WEEKS * model.response_parameters()["beta"].sum() * 1.0001
+
+
+def test_value_and_gradient_in_one_pass_equal_the_separate_calls() -> None:
+    from mmm_core.optimize import ResponseSurface
+
+    rng = np.random.default_rng(1)
+    surface = ResponseSurface(
+        ["a", "b", "c"],
+        half_saturation=rng.uniform(1, 3, (50, 3)),
+        shape=rng.uniform(0.6, 2.5, (50, 3)),
+        beta=rng.uniform(1, 4, (50, 3)),
+        beta_synergy=rng.uniform(0, 1, (50, 3)),
+        pairs=[(0, 1), (0, 2), (1, 2)],
+    )
+    x = np.array([0.5, 2.0, 4.0])
+    value, grad = surface.expected_value_and_gradient(x)
+    assert value == pytest.approx(surface.expected(x), rel=1e-12)
+    np.testing.assert_allclose(grad, surface.expected_gradient(x), rtol=1e-12)
