@@ -36,6 +36,7 @@ from lambdas.api.middleware import (
     ApiKeyMiddleware,
     BodySizeLimitMiddleware,
     ErrorMiddleware,
+    HeapFreezeMiddleware,
     RequestContextMiddleware,
 )
 from lambdas.api.routes import (
@@ -181,6 +182,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             max_age=600,
         )
     app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(HeapFreezeMiddleware)  # outermost: runs after the response is sent
     if settings.log_level:
         logger.setLevel(settings.log_level.upper())
     return app

@@ -598,6 +598,10 @@ def _to_ns(values: pd.Series, name: str) -> IntArray:
     ):
         stamps = pd.to_datetime(values, utc=True)
     else:
+        if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
+            # Numbers mixed with text: read them as text (pandas is deprecating numbers with a
+            # format), so they parse as dates or fail with the error below.
+            values = values.map(lambda v: v if v is None or isinstance(v, str) else str(v))
         stamps = None
         for fmt in ("ISO8601", "mixed"):
             try:
