@@ -228,15 +228,19 @@ def _from_list(journeys: Sequence[Any], after_conversion: str) -> JourneyData:
     channels: list[Any] = []
     times: list[Any] = []
     interactions: list[Any] = []
+    # JSON bodies are plain dicts and lists: exact type checks first, the (slower) abstract
+    # Mapping/Sequence checks only for other containers.
     for j, journey in enumerate(journeys):
-        if not isinstance(journey, Mapping):
+        if type(journey) is not dict and not isinstance(journey, Mapping):
             raise DataIntegrationError(
                 Codes.DATA_ERROR,
                 f"journey #{j} is a {type(journey).__name__}, not a dict.",
                 hint="each journey is a dict with 'touchpoints' and 'converted'.",
             )
         touches = journey.get("touchpoints")
-        if not isinstance(touches, Sequence) or isinstance(touches, str | bytes):
+        if type(touches) is not list and (
+            not isinstance(touches, Sequence) or isinstance(touches, str | bytes)
+        ):
             raise DataIntegrationError(
                 Codes.MISSING_COLUMN,
                 f"journey #{j} has no 'touchpoints' list (got {type(touches).__name__}).",
@@ -257,7 +261,7 @@ def _from_list(journeys: Sequence[Any], after_conversion: str) -> JourneyData:
         )
         lengths.append(len(touches))
         for touch in touches:
-            if not isinstance(touch, Mapping):
+            if type(touch) is not dict and not isinstance(touch, Mapping):
                 raise DataIntegrationError(
                     Codes.DATA_ERROR,
                     f"a touchpoint of journey {ids[-1]!r} is a {type(touch).__name__}, not a dict.",
