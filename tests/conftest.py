@@ -7,7 +7,9 @@ test needs to mutate one.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -129,3 +131,27 @@ def synthesised(tmp_path_factory: pytest.TempPathFactory) -> SynthesisedApp:
     assert sorted(stacks) == sorted(CONCERNS)
     templates = {concern: Template.from_stack(stack) for concern, stack in stacks.items()}
     return SynthesisedApp(app=app, outdir=outdir, stacks=stacks, templates=templates)
+
+
+# ------------------------------------------------------------------ a private S3 (moto)
+@contextlib.contextmanager
+def moto_s3(*buckets: str) -> Iterator[None]:
+    """Fake credentials and a moto S3 holding ``buckets``: no request leaves the process.
+
+    A context manager, not a fixture, so each test package picks its own scope (starting moto
+    is the slow part; tests keep apart by prefix).
+    """
+    import boto3
+    from moto import mock_aws
+
+    with pytest.MonkeyPatch.context() as env:
+        for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
+            env.delenv(name, raising=False)
+        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+            env.setenv(name, "testing")
+        env.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        with mock_aws():
+            client = boto3.client("s3")
+            for bucket in buckets:
+                client.create_bucket(Bucket=bucket)
+            yield

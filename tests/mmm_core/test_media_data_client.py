@@ -26,6 +26,7 @@ from mmm_core.data.media_data_client import MediaDataClient, Reason
 from mmm_core.data.schema import spend_channel, standardise_frame
 from mmm_core.errors import Codes, DataIntegrationError
 from mmm_core.models.validation import prepare_training_data
+from tests.conftest import moto_s3
 
 REAL_DOWNLOAD = mdc.download_kaggle_dataset
 CREDENTIAL_VARIABLES = (
@@ -559,18 +560,12 @@ def test_a_missing_month_is_a_gap() -> None:
 
 
 @pytest.fixture
-def s3_bucket(monkeypatch: pytest.MonkeyPatch):
-    """A moto S3 with one bucket: no request leaves the process."""
+def s3_bucket() -> Any:
+    """A moto S3 with one bucket, "lake": no request leaves the process."""
     import boto3
-    from moto import mock_aws
 
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(name, "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    with mock_aws():
-        s3 = boto3.client("s3")
-        s3.create_bucket(Bucket="lake")
-        yield s3
+    with moto_s3("lake"):
+        yield boto3.client("s3")
 
 
 def test_an_s3_uri_is_downloaded_and_read_like_a_local_file(

@@ -28,6 +28,7 @@ from lambdas.api.log import logger
 from lambdas.api.main import create_app
 from mmm_core import EconometricMMM
 from mmm_core.store import ArtifactStore, open_store
+from tests.conftest import moto_s3
 
 BUCKET = "mmm-api-test"
 MODEL_ID = "mmm-20250106-093000-a1b2c3"
@@ -65,18 +66,8 @@ def fitted(mmm_frame: pd.DataFrame, spend_columns: list[str]) -> EconometricMMM:
 def aws() -> Iterator[None]:
     """Fake credentials and a moto S3 holding the bucket :data:`BUCKET`, for this package's
     tests (each test gets its own prefix in it); nothing leaves the process."""
-    import boto3
-    from moto import mock_aws
-
-    with pytest.MonkeyPatch.context() as patch:
-        for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
-            patch.delenv(name, raising=False)
-        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-            patch.setenv(name, "testing")
-        patch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        with mock_aws():
-            boto3.client("s3").create_bucket(Bucket=BUCKET)
-            yield
+    with moto_s3(BUCKET):
+        yield
 
 
 @pytest.fixture(params=["local", "s3"])

@@ -11,6 +11,7 @@ import pytest
 
 from mmm_core import EconometricMMM
 from mmm_core.store import ArtifactStore, LocalStore, S3Store
+from tests.conftest import moto_s3
 
 BUCKET = "mmm-lake-test"
 
@@ -21,18 +22,8 @@ def aws() -> Iterator[None]:
 
     One per test module (starting moto is the slow part); tests keep apart by prefix.
     """
-    import boto3
-    from moto import mock_aws
-
-    with pytest.MonkeyPatch.context() as env:
-        for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
-            env.delenv(name, raising=False)
-        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-            env.setenv(name, "testing")
-        env.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        with mock_aws():
-            boto3.client("s3").create_bucket(Bucket=BUCKET)
-            yield
+    with moto_s3(BUCKET):
+        yield
 
 
 @pytest.fixture(params=["local", "s3"])
