@@ -15,7 +15,6 @@ Every file is written atomically: a temporary file in the same folder, then ``os
 from __future__ import annotations
 
 import json
-import math
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -26,6 +25,7 @@ import pandas as pd
 from mmm_core import files
 from mmm_core.cli.options import DEFAULT_HOME, HOME_ENV
 from mmm_core.errors import Codes, DataIntegrationError, DeploymentError, MMModelError
+from mmm_core.json_values import json_value
 from mmm_core.store import new_model_id
 
 if TYPE_CHECKING:
@@ -129,22 +129,9 @@ def write_error(path: Path, exc: OSError) -> DeploymentError:
     )
 
 
-def _plain(value: Any) -> Any:
-    """JSON-ready copy: non-finite floats become ``None``, numpy scalars Python numbers."""
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if hasattr(value, "item") and not isinstance(value, str | bytes):  # numpy scalars
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 def write_json(path: Path, doc: Any) -> Path:
     """Write ``doc`` as indented JSON, atomically (non-finite numbers become ``null``)."""
-    return write_atomic(path, json.dumps(_plain(doc), indent=2, allow_nan=False) + "\n")
+    return write_atomic(path, json.dumps(json_value(doc), indent=2, allow_nan=False) + "\n")
 
 
 def save_fit(model: EconometricMMM, results: Mapping[str, Any], home: Path) -> Path:

@@ -36,6 +36,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from mmm_core.errors import Codes, DataIntegrationError, suggest_name
+from mmm_core.json_values import json_value
 from mmm_core.transforms import (
     ADSTOCKS,
     DEFAULT_MAX_LAG,
@@ -206,7 +207,7 @@ class SyntheticTruth:
         >>> json.loads(json.dumps(truth.to_dict()))["target_column"]
         'revenue'
         """
-        return _plain(
+        return json_value(
             {
                 "channels": self.channels,
                 "baseline_total": self.baseline_total,
@@ -219,23 +220,6 @@ class SyntheticTruth:
                 "baseline_params": self.baseline_params,
             }
         )
-
-
-def _plain(value: Any) -> Any:
-    """``value`` with numpy scalars, arrays and tuples turned into plain Python objects."""
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | np.ndarray):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
-# --------------------------------------------------------------------------------------------
-# Spend patterns. Each returns a non-negative raw series; the caller rescales it to the
-# channel's mean spend. ``season`` is the relative demand seasonality (about +-10%).
-# --------------------------------------------------------------------------------------------
 
 
 @dataclass

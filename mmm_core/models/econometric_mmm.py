@@ -31,6 +31,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from mmm_core.errors import Codes, DataIntegrationError, MMModelError
 from mmm_core.files import write_atomic
+from mmm_core.json_values import json_value
 from mmm_core.models.bootstrap import block_bootstrap_indices, block_length
 from mmm_core.models.calibration import parse_calibration
 from mmm_core.models.config import (
@@ -45,7 +46,6 @@ from mmm_core.models.metrics import performance_metrics
 from mmm_core.models.persistence import (
     SCHEMA_VERSION,
     from_document,
-    jsonable,
     read_document,
     to_document,
 )
@@ -421,7 +421,7 @@ class EconometricMMM:
         self.results_ = self._results(
             prepared, X, media, coef, performance, search, draws, started, folds, holdout
         )
-        self.results_["calibration"] = jsonable(
+        self.results_["calibration"] = json_value(
             [
                 self._implied_lift(exp, t, media, coef, searched)
                 for exp, t in zip(experiments, targets, strict=True)

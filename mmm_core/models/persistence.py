@@ -7,7 +7,6 @@ damaged or inconsistent raises ``MMM_004``; a newer schema raises ``MMM_005``.
 from __future__ import annotations
 
 import json
-import math
 import os
 from itertools import combinations
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from mmm_core.errors import Codes, MMModelError
+from mmm_core.json_values import json_value
 from mmm_core.models.design import BaselineSpec
 from mmm_core.transforms import HillSaturation, adstock_from_dict
 
@@ -26,7 +26,7 @@ _HILL = HillSaturation()
 
 def to_document(model: Any) -> dict[str, Any]:
     """The fitted model as a JSON-serialisable dict (schema-versioned)."""
-    return jsonable(
+    return json_value(
         {
             "schema": SCHEMA_NAME,
             "schema_version": SCHEMA_VERSION,
@@ -167,21 +167,3 @@ def read_document(path: str | os.PathLike[str]) -> Any:
             hint="the file is damaged: re-save or refit the model.",
         ) from exc
     return doc
-
-
-def jsonable(value: Any) -> Any:
-    """Convert numpy scalars/arrays (and NaN/inf) into plain JSON values."""
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return jsonable(value.tolist())
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, float | np.floating):
-        f = float(value)
-        return f if math.isfinite(f) else None
-    if isinstance(value, np.bool_):
-        return bool(value)
-    return value

@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from mmm_core.json_values import json_value
 from mmm_core.models.metrics import variance_inflation
-from mmm_core.models.persistence import jsonable as _jsonable
 from mmm_core.models.search import SearchResult
 from mmm_core.models.validation import PreparedData
 from mmm_core.transforms import HillSaturation
@@ -142,7 +142,7 @@ def build_results(
                     f"{col}: the data cannot pin its ROI down (90% interval {lo:.2f}-{hi:.2f})."
                 )
     elapsed = time.perf_counter() - started
-    return _jsonable(
+    return json_value(
         {
             "performance": performance,
             "channels": channels,

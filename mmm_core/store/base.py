@@ -38,7 +38,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import math
 import re
 import secrets
 from abc import ABC, abstractmethod
@@ -47,6 +46,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from mmm_core.errors import Codes, DataIntegrationError, DeploymentError, MMModelError
+from mmm_core.json_values import json_value
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -199,24 +199,13 @@ def _json_value(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
-def _finite(value: Any) -> Any:
-    """A copy with NaN and infinities replaced by ``None`` (JSON has no such numbers)."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, Mapping):
-        return {str(k): _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
-    return value
-
-
 def _encode_json(doc: Any, indent: int | None = 2) -> bytes:
     """UTF-8 JSON of ``doc``; non-finite numbers become ``null``."""
     try:
         text = json.dumps(doc, indent=indent, allow_nan=False, default=_json_value)
     except ValueError:  # NaN or infinity somewhere: pass through plain values and retry
         plain = json.loads(json.dumps(doc, default=_json_value))
-        text = json.dumps(_finite(plain), indent=indent, allow_nan=False)
+        text = json.dumps(json_value(plain), indent=indent, allow_nan=False)
     except TypeError as exc:
         raise _invalid(
             f"cannot store the document as JSON ({exc}).",
@@ -895,4 +884,4 @@ def _metrics(results: Any) -> dict[str, Any]:
     holdout = performance.get("holdout")
     if isinstance(holdout, Mapping):
         out["holdout"] = {k: holdout[k] for k in _METRICS if k in holdout}
-    return _finite(out)
+    return json_value(out)
