@@ -53,6 +53,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from mmm_core.errors import Codes, DataIntegrationError, MMModelError
+from mmm_core.json_values import json_value
 
 # The validation module's checks, shared so that a frame that fits also analyses, with the
 # same codes and messages (as mmm_core.data.schema does for the date parser).
@@ -1186,18 +1187,14 @@ def _efficiency_lines(channel: str, entry: dict[str, Any], unit: str) -> list[st
 
 
 def _clean(value: Any, keep_series: bool = True) -> Any:
-    """Plain JSON types: numpy scalars to Python, NaN and infinities to ``None``; without
-    ``keep_series``, no ``"series"`` entries."""
+    """Plain JSON types (:func:`~mmm_core.json_values.json_value`); without ``keep_series``,
+    no ``"series"`` entries."""
+    return json_value(value if keep_series else _without_series(value))
+
+
+def _without_series(value: Any) -> Any:
     if isinstance(value, dict):
-        return {
-            str(k): _clean(v, keep_series) for k, v in value.items() if keep_series or k != "series"
-        }
+        return {k: _without_series(v) for k, v in value.items() if k != "series"}
     if isinstance(value, list | tuple):
-        return [_clean(v, keep_series) for v in value]
-    if isinstance(value, bool | np.bool_):
-        return bool(value)
-    if isinstance(value, int | np.integer):
-        return int(value)
-    if isinstance(value, float | np.floating):
-        return float(value) if math.isfinite(value) else None
+        return [_without_series(v) for v in value]
     return value
