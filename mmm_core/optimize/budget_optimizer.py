@@ -24,6 +24,7 @@ gives the probability that it beats the current mix and the uplift's 90% interva
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Mapping
 from typing import Any
 
@@ -33,6 +34,7 @@ from scipy.optimize import minimize
 
 from mmm_core.errors import Codes, OptimizationError
 from mmm_core.optimize.constraints import Bounds, parse_bounds, safety_limit
+from mmm_core.optimize.grid_search import best_split
 from mmm_core.optimize.response import ResponseSurface
 
 FloatArray = NDArray[np.float64]
@@ -73,8 +75,10 @@ class BudgetOptimizer:
     tolerance : float, default 1e-6
         SLSQP tolerance on the scaled objective.
     n_starts : int, default 5
-        Starts: the current mix, an equal split, one proportional to expected ROI, and random
-        splits for the rest; the best converged one wins.
+        SLSQP starts when the model has synergies: the grid optimum of the surface without
+        them, an equal split, one proportional to expected marginal ROI, and random splits;
+        the best wins. Without synergies the grid optimum is global
+        (:mod:`~mmm_core.optimize.grid_search`) and is the only start.
     uncertainty : bool, default True
         Optimise the expected response over the model's bootstrap draws (False: the point
         estimate only, the classic way, which can recommend moves the data cannot support).
@@ -307,7 +311,7 @@ class BudgetOptimizer:
                 "the model is not a fitted EconometricMMM.",
                 hint="fit it first (mmm.fit(...)) or load one (EconometricMMM.load(path)).",
             )
-        return ResponseSurface.from_model(mmm_model, draws=self.uncertainty)
+        return _cached_surface(mmm_model, self.uncertainty)
 
     @staticmethod
     def _horizon(mmm_model: Any, horizon: int | None) -> int:
@@ -416,17 +420,17 @@ class BudgetOptimizer:
         else:
             cons = [{"type": "eq", "fun": lambda u: u.sum() - 1.0, "jac": lambda u: np.ones(m)}]
 
-        rng = np.random.default_rng(self.random_state)
         if warm is not None:
-            seeds = [warm / warm.sum()]
+            seeds, method = [warm / warm.sum()], "SLSQP from the previous plan"
+        elif surface.separable:
+            seeds, method = self._seeds(surface, bounds, budget, H, net), "grid optimum + SLSQP"
         else:
-            mroi = np.maximum(surface.expected_gradient(np.full(m, budget / (m * H))), 1e-12)
-            seeds = [np.full(m, 1.0 / m), mroi / mroi.sum()]
-            seeds += [rng.dirichlet(np.ones(m)) for _ in range(max(0, self.n_starts - 2))]
-            seeds = seeds[: self.n_starts]
+            seeds, method = self._seeds(surface, bounds, budget, H, net), "SLSQP, several starts"
         best_u, best_f, best_res, successes = None, np.inf, None, 0
         for seed in seeds:
-            start = _project(seed, lo, hi, 1.0)
+            start = np.clip(seed, lo, hi)
+            if not net or start.sum() > 1.0:
+                start = _project(seed, lo, hi, 1.0)
             res = minimize(
                 fun,
                 start,
@@ -441,10 +445,12 @@ class BudgetOptimizer:
                 u = _project(u, lo, hi, 1.0)
             elif u.sum() > 1.0:
                 u = u / u.sum()
-            f = fun(u)[0]
             successes += bool(res.success)
-            if f < best_f - 1e-12:
-                best_u, best_f, best_res = u, f, res
+            # The start itself competes: SLSQP stopping early never loses the grid optimum.
+            for point in (u, start):
+                f = fun(point)[0]
+                if f < best_f - 1e-12:
+                    best_u, best_f, best_res = point, f, res
         if best_res is None:
             raise OptimizationError(
                 Codes.OPTIMIZATION_ERROR,
@@ -452,6 +458,7 @@ class BudgetOptimizer:
                 hint="check that the budget is a realistic amount of money for the horizon.",
             )
         info = {
+            "method": method,
             "success": bool(best_res.success),
             "message": str(best_res.message),
             "iterations": int(best_res.nit),
@@ -459,6 +466,31 @@ class BudgetOptimizer:
             "starts_converged": successes,
         }
         return best_u * budget, info
+
+    def _seeds(
+        self, surface: ResponseSurface, bounds: Bounds, budget: float, H: int, net: bool
+    ) -> list[FloatArray]:
+        """Starting points for SLSQP, as shares of the budget.
+
+        A separable surface starts from its global optimum on a grid (:func:`best_split`):
+        the local solver then only refines between grid points, and S-shaped curves cannot
+        trap it in a worse local optimum. With synergies that optimum (of the surface without
+        them) is one start among an equal split, one proportional to expected marginal ROI and
+        random splits (``n_starts`` in all).
+        """
+        m = len(surface.channels)
+        reach = np.minimum(bounds.upper, budget) / H
+        grid = best_split(
+            surface.channel_curves(reach), bounds.lower, bounds.upper, budget, 1.0 / H, net=net
+        )
+        seeds = [grid / budget]
+        if surface.separable:
+            return seeds
+        rng = np.random.default_rng(self.random_state)
+        mroi = np.maximum(surface.expected_gradient(np.full(m, budget / (m * H))), 1e-12)
+        seeds += [np.full(m, 1.0 / m), mroi / mroi.sum()]
+        seeds += [rng.dirichlet(np.ones(m)) for _ in range(max(0, self.n_starts - 3))]
+        return seeds[: max(1, self.n_starts)]
 
     def _target_roas(
         self,
@@ -631,6 +663,26 @@ class BudgetOptimizer:
     def _check_feasible_for(bounds: Bounds, total: float) -> None:
         if bounds.lower.sum() > total or bounds.upper.sum() < total:
             raise OptimizationError(Codes.OPTIMIZATION_ERROR, "infeasible frontier point")
+
+
+#: Surfaces by model, so that tabulated curves (:meth:`ResponseSurface.channel_curves`) are
+#: built once per fitted model, not per plan; a refit (new coefficients) rebuilds.
+_SURFACES: weakref.WeakKeyDictionary[Any, dict[tuple[Any, ...], ResponseSurface]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _cached_surface(model: Any, draws: bool) -> ResponseSurface:
+    key = (draws, id(getattr(model, "coef_", None)), id(getattr(model, "draws_", None)))
+    try:
+        by_key = _SURFACES.setdefault(model, {})
+    except TypeError:  # not weak-referenceable: no cache
+        return ResponseSurface.from_model(model, draws=draws)
+    surface = by_key.get(key)
+    if surface is None:
+        by_key.clear()
+        surface = by_key[key] = ResponseSurface.from_model(model, draws=draws)
+    return surface
 
 
 def _finite(value: float) -> float | None:

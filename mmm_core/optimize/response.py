@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from mmm_core.optimize.grid_search import ChannelCurves
+
 FloatArray = NDArray[np.float64]
 
 
@@ -54,6 +56,26 @@ class ResponseSurface:
 
     def __post_init__(self) -> None:
         self._floor = 1e-9 * self.half_saturation.mean(axis=0)
+        self._curves: ChannelCurves | None = None
+
+    @property
+    def separable(self) -> bool:
+        """Whether the response is a sum of one curve per channel (no active synergy)."""
+        return not (self.pairs and bool(np.any(self.beta_synergy != 0)))
+
+    def channel_curves(self, x_max: ArrayLike) -> ChannelCurves:
+        """Each channel's expected response tabulated up to at least ``x_max`` per period
+        (built on first use and when a larger spend is asked for, then kept)."""
+        need = np.asarray(x_max, dtype=float)
+        curves = self._curves
+        if curves is None or np.any(curves.x_max < need):
+            if curves is not None:
+                need = np.maximum(need, curves.x_max)
+            curves = ChannelCurves.tabulate(
+                self.half_saturation, self.shape, self.beta, np.minimum(4 * need, 1e300)
+            )
+            self._curves = curves
+        return curves
 
     @property
     def n_draws(self) -> int:
