@@ -17,8 +17,10 @@ Variables (prefix ``MMM_``; the same names the CLI, the SageMaker jobs and the C
 ``MMM_SAGEMAKER_IMAGE_URI``        training image (``sagemaker_jobs``)
 ``MMM_SAGEMAKER_INSTANCE_TYPE``    default ``ml.m5.large``
 ``MMM_AWS_REGION``                 else ``AWS_REGION`` / ``AWS_DEFAULT_REGION``, else us-east-1
-``MMM_COMPUTE_THREADS``            science computations run at once (default: the CPU count,
-                                   at most 8); more threads than cores only queue on the GIL
+``MMM_COMPUTE_THREADS``            science computations run at once per process (default 1:
+                                   they hold the GIL, so a second thread only takes turns,
+                                   and the turns cost ~25% throughput; serve with one uvicorn
+                                   worker process per core instead, as ``make serve`` does)
 ``MMM_MODEL_CACHE_SIZE``           fitted models kept loaded in memory (default 8)
 ``MMM_PRODUCTION_TTL_SECONDS``     how long the production pointer is cached (default 5)
 ``MMM_GATE_MIN_R2``                quality gate: in-sample R² floor (default 0.5)
@@ -34,7 +36,6 @@ Variables (prefix ``MMM_``; the same names the CLI, the SageMaker jobs and the C
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from typing import Annotated, Literal
 
@@ -66,7 +67,7 @@ class Settings(BaseSettings):
         default="us-east-1",
         validation_alias=AliasChoices("MMM_AWS_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"),
     )
-    compute_threads: int = Field(default_factory=lambda: min(8, os.cpu_count() or 2), ge=1, le=64)
+    compute_threads: int = Field(default=1, ge=1, le=64)
     model_cache_size: int = Field(default=8, ge=1, le=256)
     production_ttl_seconds: float = Field(default=5.0, ge=0)
     gate_min_r2: float = 0.5

@@ -7,12 +7,13 @@ from typing import Any
 from fastapi import APIRouter
 
 from lambdas.api.deps import Services, ServicesDep, read_table
+from lambdas.api.routing import JSONRoute
 from lambdas.api.schemas.attribution import AttributionRequest, AttributionResponse
 from lambdas.api.schemas.common import error_responses
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/attribution", tags=["attribution"])
+router = APIRouter(prefix="/attribution", tags=["attribution"], route_class=JSONRoute)
 
 
 @router.post(

@@ -11,12 +11,13 @@ from fastapi import APIRouter, Response
 
 from lambdas.api.deps import ServicesDep
 from lambdas.api.log import logger
+from lambdas.api.routing import JSONRoute
 from lambdas.api.schemas.common import error_responses
 from lambdas.api.schemas.health import HealthResponse
 
 __all__ = ["LIBRARIES", "router"]
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], route_class=JSONRoute)
 
 #: The science stack every route but this one needs.
 LIBRARIES = ("pandas", "numpy", "scipy", "sklearn", "statsmodels")

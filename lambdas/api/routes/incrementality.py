@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body
 
 from lambdas.api.deps import Services, ServicesDep, read_table
 from lambdas.api.errors import InvalidRequestError
+from lambdas.api.routing import JSONRoute
 from lambdas.api.schemas.common import error_responses
 from lambdas.api.schemas.incrementality import (
     INCREMENTALITY_EXAMPLES,
@@ -19,7 +20,7 @@ from lambdas.api.schemas.incrementality import (
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/attribution", tags=["incrementality"])
+router = APIRouter(prefix="/attribution", tags=["incrementality"], route_class=JSONRoute)
 
 
 def _series(body: CausalImpactRequest) -> tuple[Any, Any]:

@@ -20,6 +20,7 @@ from lambdas.api.deps import (
 from lambdas.api.errors import ConflictError, InvalidRequestError, NotFoundError
 from lambdas.api.gate import evaluate_promotion, gate_settings
 from lambdas.api.log import logger
+from lambdas.api.routing import JSONRoute
 from lambdas.api.schemas.common import ID_PATTERN, error_responses
 from lambdas.api.schemas.models import (
     ModelDetail,
@@ -35,7 +36,7 @@ from lambdas.api.schemas.models import (
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/models", tags=["models"])
+router = APIRouter(prefix="/models", tags=["models"], route_class=JSONRoute)
 
 ModelIdPath = Annotated[
     str,

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body
 
 from lambdas.api.deps import ModelCache, ModelsDep, ServicesDep
 from lambdas.api.errors import InvalidRequestError
+from lambdas.api.routing import JSONRoute
 from lambdas.api.schemas.common import error_responses
 from lambdas.api.schemas.optimization import (
     OPTIMIZE_EXAMPLES,
@@ -19,7 +20,7 @@ from lambdas.api.schemas.optimization import (
 
 __all__ = ["ChannelNames", "router"]
 
-router = APIRouter(prefix="/optimization", tags=["optimization"])
+router = APIRouter(prefix="/optimization", tags=["optimization"], route_class=JSONRoute)
 
 _SUFFIX = "_spend"
 

@@ -7,12 +7,13 @@ from typing import Any
 from fastapi import APIRouter
 
 from lambdas.api.deps import Services, ServicesDep, read_table
+from lambdas.api.routing import JSONRoute
 from lambdas.api.schemas.common import error_responses
 from lambdas.api.schemas.performance import PerformanceRequest, PerformanceResponse
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/performance", tags=["performance"])
+router = APIRouter(prefix="/performance", tags=["performance"], route_class=JSONRoute)
 
 
 @router.post(

@@ -47,6 +47,18 @@ def test_malformed_json_is_400(client: TestClient) -> None:
     assert error["code"] == "MMM_400" and error["type"] == "BadRequestError"
 
 
+@pytest.mark.parametrize(
+    "body",
+    [b'{"customer_journeys": [], "lookback_window": NaN}', b'{"a": "\xff"}', b"[1, 2,]"],
+    ids=["nan-literal", "not-utf8", "trailing-comma"],
+)
+def test_bodies_that_are_not_strict_json_are_400_not_500(client: TestClient, body: bytes) -> None:
+    response = client.post(
+        "/attribution/analyze", content=body, headers={"content-type": "application/json"}
+    )
+    assert _error(response, 400)["code"] == "MMM_400"
+
+
 def test_an_unknown_route_is_404_and_a_wrong_method_405(client: TestClient) -> None:
     assert _error(client.get("/nowhere"), 404)["code"] == "MMM_404"
     response = client.delete("/health")
