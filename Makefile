@@ -31,7 +31,7 @@ bench: install  ## speed and accuracy figures (printed, never asserted); BENCH_A
 	@for script in bench/bench_*.py; do echo "######## $$script"; $(PY) $$script $(BENCH_ARGS) || exit 1; done
 
 serve: install  ## the API on http://127.0.0.1:8000 (docs at /docs) with the local store; one worker process per core (WORKERS=n)
-	MMM_HOME=$${MMM_HOME:-.mmm} $(VENV)/bin/uvicorn lambdas.api.main:app --host 127.0.0.1 --port $${PORT:-8000} --no-access-log --workers $${WORKERS:-$$($(PY) -c 'import os; print(os.cpu_count() or 1)')}
+	MMM_HOME=$${MMM_HOME:-.mmm} $(PY) -m lambdas.api.serve --host 127.0.0.1 --port $${PORT:-8000} $${WORKERS:+--workers $$WORKERS}
 
 synth: install  ## every CDK stack into cdk.out/ (no AWS account, no Docker needed)
 	$(PY) app.py && ls cdk.out/*.template.json

@@ -16,8 +16,9 @@ Prints figures; asserts nothing (errors are counted and printed, never raised).
    concurrent clients (threads, one keep-alive connection each, :class:`KeepAliveClient`, a
    minimal client like ``wrk``; ``--client httpx`` for httpx, which spends about 1 ms of the
    shared CPU per request) against uvicorn on
-   127.0.0.1 (separate processes on a free port, one per core as ``make serve`` runs it,
-   stopped at the end; ``--workers`` to change). A bounded number of
+   127.0.0.1, served as ``make serve`` does (:mod:`lambdas.api.serve`: one process per core,
+   each on its own ``SO_REUSEPORT`` socket; on a free port, stopped at the end; ``--workers``
+   to change). A bounded number of
    requests after a warm-up; p50/p99 latency, throughput, errors. Targets: optimize p99 <
    50 ms, analyze p99 < 200 ms, zero errors. The clients share the machine with the server.
    Each operation is first run by a single client: its latency is the service time, what one
@@ -235,7 +236,7 @@ def journeys_body(n: int) -> dict[str, Any]:
 
 
 class Server:
-    """uvicorn serving ``lambdas.api.main:app`` on 127.0.0.1 in its own process."""
+    """The API served as ``make serve`` does (:mod:`lambdas.api.serve`) on 127.0.0.1."""
 
     def __init__(self, home: Path, workers: int) -> None:
         self.port = free_port()
@@ -245,9 +246,8 @@ class Server:
             "PYTHONPATH": str(REPO),
         }
         command = [
-            sys.executable, "-m", "uvicorn", "lambdas.api.main:app",
-            "--host", "127.0.0.1", "--port", str(self.port),
-            "--workers", str(workers), "--no-access-log", "--log-level", "warning",
+            sys.executable, "-m", "lambdas.api.serve", "--host", "127.0.0.1",
+            "--port", str(self.port), "--workers", str(workers), "--log-level", "warning",
         ]  # fmt: skip
         # The API logs one JSON line per request, as in production; to /dev/null here.
         self.process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL)

@@ -56,12 +56,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
+from itertools import chain, repeat
+from types import NoneType
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from mmm_core.attribution.iso_times import iso_to_ns
 from mmm_core.errors import Codes, DataIntegrationError, MMModelError, suggest_name
 
 __all__ = [
@@ -80,6 +83,7 @@ BoolArray = NDArray[np.bool_]
 
 NS_PER_DAY = 86_400 * 10**9
 NAT = np.iinfo(np.int64).min  # "no time" in the int64 nanosecond arrays
+_FIRST_NS_TIME, _LAST_NS_TIME = pd.Timestamp.min, pd.Timestamp.max  # what int64 ns can hold
 INTERACTIONS = ("click", "view")
 REQUIRED_COLUMNS = ("journey_id", "timestamp", "channel", "converted")
 FRAME_COLUMNS = (
@@ -91,6 +95,7 @@ FRAME_COLUMNS = (
 AFTER_CONVERSION = ("error", "drop")
 _EXAMPLES = 3  # offending values quoted in an error message
 _MAX_UNIX_SECONDS = 1e11  # about the year 5138: larger numbers are not seconds
+_EXACT_INT = 2**53  # integers up to this size are exact as floats
 
 
 @dataclass(frozen=True, eq=False)
@@ -220,6 +225,74 @@ def parse_journeys(
 def _from_list(journeys: Sequence[Any], after_conversion: str) -> JourneyData:
     if len(journeys) == 0:
         raise _empty_input()
+    columns = _plain_list_columns(journeys) or _checked_list_columns(journeys)
+    ids = columns.ids
+    _check_unique_ids(ids)
+    journey_of_touch = np.repeat(np.arange(len(ids), dtype=np.int64), columns.lengths)
+    return _assemble(
+        journey_ids=np.asarray(ids, dtype=object),
+        journey_of_touch=journey_of_touch,
+        channel_labels=columns.channels,
+        times=columns.times,
+        interactions=columns.interactions,
+        converted=_read_flags(columns.converted, ids),
+        values=_read_values(columns.values),
+        conversion_times=_to_ns(columns.conversion_times, "conversion_timestamp"),
+        after_conversion=after_conversion,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _ListColumns:
+    """The list form's fields as columns: one entry per journey, or per touch (in input order)."""
+
+    ids: list[Any]
+    converted: list[Any]
+    values: list[Any]
+    conversion_times: list[Any]
+    lengths: list[int]
+    channels: list[Any]
+    times: list[Any]
+    interactions: list[Any]
+
+
+def _plain_list_columns(journeys: Sequence[Any]) -> _ListColumns | None:
+    """The columns of journeys that are all plain dicts with plain-dict touches, else None.
+
+    JSON bodies have that shape: every check and lookup runs in C (``map`` over ``dict.get``)
+    instead of a Python loop. None for anything else, which :func:`_checked_list_columns`
+    then reads (and raises the error about, in input order).
+    """
+    if set(map(type, journeys)) != {dict}:
+        return None
+    touch_lists = list(map(dict.get, journeys, repeat("touchpoints")))
+    if set(map(type, touch_lists)) != {list} or not all(
+        map(dict.__contains__, journeys, repeat("converted"))
+    ):
+        return None
+    touches = list(chain.from_iterable(touch_lists))
+    if touches and set(map(type, touches)) != {dict}:
+        return None
+    interactions = list(map(dict.get, touches, repeat("interaction")))
+    if not all(interactions):
+        interactions = [kind or "click" for kind in interactions]
+    n = len(journeys)
+    return _ListColumns(
+        ids=_first_keys(journeys, ("journey_id", "id"), list(range(n))),
+        converted=list(map(dict.__getitem__, journeys, repeat("converted"))),
+        values=_first_keys(journeys, ("conversion_value", "value"), [None] * n),
+        conversion_times=_first_keys(
+            journeys, ("conversion_timestamp", "conversion_time"), [None] * n
+        ),
+        lengths=list(map(len, touch_lists)),
+        channels=list(map(dict.get, touches, repeat("channel"))),
+        times=list(map(dict.get, touches, repeat("timestamp"))),
+        interactions=interactions,
+    )
+
+
+def _checked_list_columns(journeys: Sequence[Any]) -> _ListColumns:
+    """The columns of any list form, checking each journey and touch in turn."""
     ids: list[Any] = []
     converted: list[Any] = []
     values: list[Any] = []
@@ -228,8 +301,8 @@ def _from_list(journeys: Sequence[Any], after_conversion: str) -> JourneyData:
     channels: list[Any] = []
     times: list[Any] = []
     interactions: list[Any] = []
-    # JSON bodies are plain dicts and lists: exact type checks first, the (slower) abstract
-    # Mapping/Sequence checks only for other containers.
+    # Exact type checks first, the (slower) abstract Mapping/Sequence checks only for other
+    # containers.
     for j, journey in enumerate(journeys):
         if type(journey) is not dict and not isinstance(journey, Mapping):
             raise DataIntegrationError(
@@ -270,7 +343,32 @@ def _from_list(journeys: Sequence[Any], after_conversion: str) -> JourneyData:
             channels.append(touch.get("channel"))
             times.append(touch.get("timestamp"))
             interactions.append(touch.get("interaction") or "click")
+    return _ListColumns(
+        ids, converted, values, conversion_times, lengths, channels, times, interactions
+    )
 
+
+def _first_keys(
+    journeys: Sequence[dict[str, Any]], keys: tuple[str, ...], defaults: list[Any]
+) -> list[Any]:
+    """:func:`_first_key` for every journey, key by key (``defaults``: one per journey)."""
+    if not keys:
+        return defaults
+    found = list(map(dict.get, journeys, repeat(keys[0])))
+    kinds = set(map(type, found))
+    if NoneType not in kinds:
+        return found
+    later = _first_keys(journeys, keys[1:], defaults)
+    if kinds == {NoneType}:
+        return later
+    return [other if value is None else value for value, other in zip(found, later, strict=True)]
+
+
+def _check_unique_ids(ids: list[Any]) -> None:
+    """An error naming the journey ids that appear more than once."""
+    uniques = _str_uniques(ids)
+    if uniques is not None and len(uniques) == len(ids):
+        return  # all distinct strings: the usual case, without building an index
     id_index = pd.Index(ids, dtype=object)
     if id_index.has_duplicates:
         dupes = id_index[id_index.duplicated()].unique()
@@ -280,19 +378,6 @@ def _from_list(journeys: Sequence[Any], after_conversion: str) -> JourneyData:
             hint="give every journey its own journey_id, or merge the duplicates' touchpoints.",
             details={"duplicate_ids": [str(d) for d in dupes[:_EXAMPLES]]},
         )
-    n = len(ids)
-    journey_of_touch = np.repeat(np.arange(n, dtype=np.int64), lengths)
-    return _assemble(
-        journey_ids=np.asarray(ids, dtype=object),
-        journey_of_touch=journey_of_touch,
-        channel_labels=pd.Series(channels, dtype=object),
-        times=pd.Series(times, dtype=object),
-        interactions=pd.Series(interactions, dtype=object),
-        converted=_read_flags(pd.Series(converted, dtype=object), ids),
-        values=_read_values(pd.Series(values, dtype=object)),
-        conversion_times=_to_ns(pd.Series(conversion_times, dtype=object), "conversion_timestamp"),
-        after_conversion=after_conversion,
-    )
 
 
 def _from_frame(frame: pd.DataFrame, after_conversion: str) -> JourneyData:
@@ -375,15 +460,19 @@ def _assemble(
     *,
     journey_ids: NDArray[Any],
     journey_of_touch: IntArray,
-    channel_labels: pd.Series,
-    times: pd.Series,
-    interactions: pd.Series,
+    channel_labels: pd.Series | list[Any],
+    times: pd.Series | list[Any],
+    interactions: pd.Series | list[Any],
     converted: BoolArray,
     values: FloatArray,
     conversion_times: IntArray,
     after_conversion: str,
 ) -> JourneyData:
-    """Validate touch-level columns and build the sorted, offset representation."""
+    """Validate touch-level columns and build the sorted, offset representation.
+
+    The touch-level columns are Series (long form) or lists (list form, read faster when they
+    hold plain strings).
+    """
     n = len(journey_ids)
     notes: list[str] = []
     channel, names = _read_channels(channel_labels, journey_ids, journey_of_touch)
@@ -403,7 +492,7 @@ def _assemble(
         step_journey = np.diff(journey_of_touch)
         in_order = (step_journey > 0) | ((step_journey == 0) & (np.diff(time) >= 0))
         if not in_order.all():
-            order = np.lexsort((time, journey_of_touch))
+            order = _journey_time_order(journey_of_touch, time, n)
             journey_of_touch, channel = journey_of_touch[order], channel[order]
             time, view = time[order], view[order]
     counts = np.bincount(journey_of_touch, minlength=n)
@@ -488,13 +577,28 @@ def _assemble(
     return data
 
 
+def _journey_time_order(journey_of_touch: IntArray, time: IntArray, n_journeys: int) -> IntArray:
+    """``np.lexsort((time, journey_of_touch))``, faster: stable sorts by time, then by journey
+    (a radix sort when journey numbers fit in 16 bits)."""
+    order = np.argsort(time, kind="stable")
+    journeys = journey_of_touch[order]
+    if n_journeys <= 1 << 16:
+        journeys = journeys.astype(np.uint16)
+    return order[np.argsort(journeys, kind="stable")]
+
+
 # ------------------------------------------------------------------------------------ columns
 
 
 def _read_channels(
-    labels: pd.Series, journey_ids: NDArray[Any], journey_of_touch: IntArray
+    labels: pd.Series | list[Any], journey_ids: NDArray[Any], journey_of_touch: IntArray
 ) -> tuple[IntArray, tuple[str, ...]]:
     """Integer channel codes in sorted name order, and the names."""
+    if isinstance(labels, list):
+        plain = _plain_channels(labels)
+        if plain is not None:
+            return plain
+        labels = pd.Series(labels, dtype=object)
     codes, uniques = pd.factorize(labels, sort=False)
     names = np.array([str(u).strip() for u in uniques], dtype=object)
     blank_name = np.array([n == "" for n in names], dtype=bool)
@@ -510,8 +614,27 @@ def _read_channels(
     return remap[codes].astype(np.int64), tuple(str(s) for s in sorted_names)
 
 
-def _read_interactions(interactions: pd.Series) -> BoolArray:
+def _plain_channels(labels: list[Any]) -> tuple[IntArray, tuple[str, ...]] | None:
+    """:func:`_read_channels` of a list of strings none of them blank; None for other lists."""
+    uniques = _str_uniques(labels)
+    if uniques is None:
+        return None
+    stripped = {label: label.strip() for label in uniques}
+    names = sorted(set(stripped.values()))
+    if names[0] == "" or any("\x00" in name for name in names):  # numpy would cut NULs
+        return None
+    index = {name: i for i, name in enumerate(names)}
+    code = {label: index[name] for label, name in stripped.items()}
+    return np.fromiter(map(code.__getitem__, labels), np.int64, len(labels)), tuple(names)
+
+
+def _read_interactions(interactions: pd.Series | list[Any]) -> BoolArray:
     """True for views; an error naming any value that is not click or view."""
+    if isinstance(interactions, list):
+        plain = _plain_interactions(interactions)
+        if plain is not None:
+            return plain
+        interactions = pd.Series(interactions, dtype=object)
     codes, uniques = pd.factorize(interactions, sort=False)
     names = [str(u).strip().lower() for u in uniques]
     pairs = zip(uniques, names, strict=True)
@@ -530,8 +653,41 @@ def _read_interactions(interactions: pd.Series) -> BoolArray:
     return is_view[codes] if len(names) else np.zeros(len(codes), dtype=bool)
 
 
-def _read_flags(flags: pd.Series, ids: Any) -> BoolArray:
+def _plain_interactions(kinds: list[Any]) -> BoolArray | None:
+    """:func:`_read_interactions` of a list of known strings; None for other lists."""
+    uniques = _str_uniques(kinds)
+    if uniques is None:
+        return None
+    is_view: dict[str, bool] = {}
+    for kind in uniques:
+        name = kind.strip().lower()
+        if name not in INTERACTIONS:
+            return None
+        is_view[kind] = name == "view"
+    if not any(is_view.values()):
+        return np.zeros(len(kinds), dtype=bool)
+    return np.fromiter(map(is_view.__getitem__, kinds), np.bool_, len(kinds))
+
+
+def _str_uniques(values: list[Any]) -> set[str] | None:
+    """The distinct values when they are all strings (else None), as ``pd.factorize`` finds them.
+
+    Only the distinct values are type-checked: a value equal to a string and hashed alike
+    (a ``str`` subclass) is that string here and for ``pd.factorize``, whichever comes first.
+    """
+    try:
+        uniques = set(values)
+    except TypeError:  # unhashable values
+        return None
+    return uniques if set(map(type, uniques)) == {str} else None
+
+
+def _read_flags(flags: pd.Series | list[Any], ids: Any) -> BoolArray:
     """``converted`` as booleans: bool, or 0/1 numbers; anything else is an error."""
+    if isinstance(flags, list):
+        if set(map(type, flags)) == {bool}:
+            return np.array(flags, dtype=bool)
+        flags = pd.Series(flags, dtype=object)
     if pd.api.types.is_bool_dtype(flags.dtype):
         if flags.isna().any():
             return _bad_flags(flags, flags.isna().to_numpy(), ids)
@@ -565,8 +721,16 @@ def _bad_flags(flags: pd.Series, bad: BoolArray, ids: Any) -> BoolArray:
     )
 
 
-def _read_values(values: pd.Series) -> FloatArray:
+def _read_values(values: pd.Series | list[Any]) -> FloatArray:
     """Conversion values as floats (NaN where missing)."""
+    if isinstance(values, list):
+        kinds = set(map(type, values))
+        if kinds <= {float, NoneType} or (
+            kinds <= {float, int, NoneType}
+            and all(abs(v) <= _EXACT_INT for v in values if type(v) is int)
+        ):
+            return np.array(values, dtype=np.float64)  # None -> NaN
+        values = pd.Series(values, dtype=object)
     numeric = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     unreadable = np.isnan(numeric) & values.notna().to_numpy()
     if unreadable.any():
@@ -579,8 +743,13 @@ def _read_values(values: pd.Series) -> FloatArray:
     return numeric
 
 
-def _to_ns(values: pd.Series, name: str) -> IntArray:
+def _to_ns(values: pd.Series | list[Any], name: str) -> IntArray:
     """Times as int64 ns since 1970 UTC (``NAT`` where missing); numbers are Unix seconds."""
+    if isinstance(values, list):
+        plain = _plain_times(values)
+        if plain is not None:
+            return plain
+        values = pd.Series(values, dtype=object)
     if pd.api.types.is_bool_dtype(values.dtype):
         raise DataIntegrationError(
             Codes.BAD_DATES, f"{name} holds booleans, not times.", hint="give ISO-8601 times."
@@ -602,6 +771,10 @@ def _to_ns(values: pd.Series, name: str) -> IntArray:
     ):
         stamps = pd.to_datetime(values, utc=True)
     else:
+        if values.dtype == object or isinstance(values.dtype, pd.StringDtype):
+            plain = _plain_times(values.to_numpy(dtype=object, na_value=None).tolist())
+            if plain is not None:
+                return plain
         if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
             # Numbers mixed with text: read them as text (pandas is deprecating numbers with a
             # format), so they parse as dates or fail with the error below.
@@ -623,9 +796,41 @@ def _to_ns(values: pd.Series, name: str) -> IntArray:
                 hint="give times as ISO-8601 strings ('2024-05-01T10:00:00Z'), datetimes or "
                 "Unix seconds.",
             )
-    naive = stamps.dt.tz_convert(None).dt.as_unit("ns")
+    naive = stamps.dt.tz_convert(None)
+    outside = naive.notna().to_numpy() & (
+        (naive < _FIRST_NS_TIME).to_numpy() | (naive > _LAST_NS_TIME).to_numpy()
+    )
+    if outside.any():
+        raise DataIntegrationError(
+            Codes.BAD_DATES,
+            f"{int(outside.sum())} {name} value(s) lie outside 1677-09-21 .. 2262-04-11, e.g. "
+            f"{_quote(pd.Series(values)[outside].astype(str).unique().tolist())}.",
+            hint="check the dates: times are kept to the nanosecond, which spans 1677-2262.",
+        )
+    naive = naive.dt.as_unit("ns")
     ns = naive.to_numpy(dtype="datetime64[ns]").view(np.int64)
     return np.where(missing | naive.isna().to_numpy(), NAT, ns)
+
+
+def _plain_times(values: list[Any]) -> IntArray | None:
+    """:func:`_to_ns` of a list of Nones and ISO strings of one layout; None when unsure.
+
+    See :func:`~mmm_core.attribution.iso_times.iso_to_ns` for the layouts; anything else is
+    left to pandas, which gives the same times or the error.
+    """
+    kinds = set(map(type, values))
+    if kinds == {str}:
+        return iso_to_ns(values)
+    if not kinds <= {str, NoneType}:
+        return None
+    times = np.full(len(values), NAT, dtype=np.int64)
+    if str in kinds:
+        present = np.array([v is not None for v in values], dtype=bool)
+        parsed = iso_to_ns([v for v in values if v is not None])
+        if parsed is None:
+            return None
+        times[present] = parsed
+    return times
 
 
 # ------------------------------------------------------------------------------------ filters

@@ -16,10 +16,11 @@ attribution modeling", IJRM 33(3)):
   outgoing count (the maximum-likelihood estimate), counted in one vectorised pass.
 * conversion probability ``P``: the probability of absorption in ``(conversion)`` from
   ``(start)``, ``x_start`` of ``(I - Q) x = r`` (``Q`` among transient states, ``r`` the
-  one-step probability of converting), not simulated: a sparse LU solve for chains of up to 200
-  states; beyond (higher orders, whose LU factors fill in), ``x <- Q x + r`` iterated for all
-  removals at once until the probability of still walking is below 1e-13 (LU if that takes
-  more than 5,000 steps).
+  one-step probability of converting), not simulated: one batched dense solve for all removals
+  for chains of up to 100 states, a sparse LU solve per removal up to 200 states; beyond
+  (higher orders, whose LU factors fill in), ``x <- Q x + r`` iterated for all removals at once
+  until the probability of still walking is below 1e-13 (LU if that takes more than 5,000
+  steps).
 * removal effect of channel ``c``: ``RE_c = 1 - P_{-c} / P``, ``P_{-c}`` the conversion
   probability when every state holding ``c`` leads to ``(null)``; equivalently the share of
   converting walks that visit ``c``. Channel ``c`` is credited ``RE_c / sum_k RE_k`` of the
@@ -69,6 +70,7 @@ IntArray = NDArray[np.int64]
 START, CONVERSION, NULL = "(start)", "(conversion)", "(null)"
 _DENSE_COUNT_LIMIT = 4_000_000  # count transitions with bincount up to this many matrix cells
 _DENSE_CODE_LIMIT = 1 << 22  # states numbered by counting up to this many possible codes
+_DENSE_LIMIT = 100  # one batched dense solve up to this many states (8 MB at most for order 1)
 _DIRECT_LIMIT = 200  # sparse LU up to this many states, then iterations (LU fills in)
 _MAX_ITERATIONS = 5_000
 _ITERATION_TOLERANCE = 1e-13  # probability of walking on that may still add to x_start
@@ -111,12 +113,16 @@ class MarkovResult:
 
     def transition_matrix(self) -> dict[str, dict[str, float]]:
         """Transition probabilities ``{from: {to: p}}`` (non-zero entries; rows sum to 1)."""
-        coo = self.counts.tocoo()
-        totals = np.asarray(self.counts.sum(axis=1)).ravel()
+        counts = self.counts.tocsr()
+        totals = np.asarray(counts.sum(axis=1)).ravel()
+        rows = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))
+        probabilities = counts.data / totals[rows]
         out: dict[str, dict[str, float]] = {}
         names = self.state_names
-        for i, j, c in zip(coo.row.tolist(), coo.col.tolist(), coo.data.tolist(), strict=True):
-            out.setdefault(names[i], {})[names[j]] = float(c / totals[i])
+        for i, j, p in zip(
+            rows.tolist(), counts.indices.tolist(), probabilities.tolist(), strict=True
+        ):
+            out.setdefault(names[i], {})[names[j]] = p
         return {k: dict(sorted(v.items())) for k, v in sorted(out.items())}
 
 
@@ -271,6 +277,50 @@ def _removal_effects(
     outgoing = np.asarray(counts.sum(axis=1)).ravel()[:transient]
     if outgoing[0] == 0:  # no journey with touches
         return np.zeros(k), np.zeros(k), 0.0, 0.0
+    # keep[:, c]: the states left when channel c is removed; the last column keeps them all
+    keep = np.ones((transient, k + 1), dtype=bool)
+    keep[1:, :k] = ~members
+    present = members.any(axis=0)
+    if transient <= min(_DENSE_LIMIT, _DIRECT_LIMIT):
+        start = _absorb_dense(counts.toarray()[:transient], reward[:transient], outgoing, keep)
+    else:
+        start = _absorb_sparse(counts, reward, outgoing, keep, present)
+    p, pv = start[k]
+    removal = np.where(present, 1.0 - start[:k, 0] / p, 0.0) if p > 0 else np.zeros(k)
+    removal_value = np.where(present, 1.0 - start[:k, 1] / pv, 0.0) if pv > 0 else np.zeros(k)
+    return np.clip(removal, 0.0, 1.0), np.clip(removal_value, 0.0, 1.0), float(p), float(pv)
+
+
+def _absorb_dense(
+    block: FloatArray, reward: FloatArray, outgoing: FloatArray, keep: NDArray[np.bool_]
+) -> FloatArray:
+    """``x_start`` (conversion, value) for every column of ``keep``, by one batched dense solve.
+
+    ``block`` holds the transition counts out of the transient states (all columns). A removed
+    state's row and column become those of the identity and its right-hand side 0, so it is
+    absorbed at once with nothing gained: the same solution as leaving the state out.
+    """
+    transient = len(block)
+    safe = np.where(outgoing > 0, outgoing, 1.0)
+    q = block[:, :transient] * (1.0 / safe)[:, None]
+    rhs = np.column_stack([block[:, transient] * (1.0 / safe), reward / safe])
+    kept = keep.T.astype(float)  # removals x states
+    systems = (np.eye(transient) - q) * kept[:, :, None] * kept[:, None, :]
+    systems += np.eye(transient) * (1.0 - kept)[:, None, :]
+    return np.linalg.solve(systems, rhs * kept[:, :, None])[:, 0, :]
+
+
+def _absorb_sparse(
+    counts: sp.csr_matrix,
+    reward: FloatArray,
+    outgoing: FloatArray,
+    keep: NDArray[np.bool_],
+    present: NDArray[np.bool_],
+) -> FloatArray:
+    """``x_start`` (conversion, value) for the removals of the present channels and for none
+    (the last row): iterated for large chains, else a sparse LU per removal."""
+    transient = len(outgoing)
+    k = keep.shape[1] - 1
     inv = sp.diags(1.0 / np.where(outgoing > 0, outgoing, 1.0))
     block = counts[:transient]
     q = (inv @ block[:, :transient]).tocsr()
@@ -280,10 +330,6 @@ def _removal_effects(
             reward[:transient] / np.where(outgoing > 0, outgoing, 1.0),
         ]
     )
-    # keep[:, c]: the states left when channel c is removed; the last column keeps them all
-    keep = np.ones((transient, k + 1), dtype=bool)
-    keep[1:, :k] = ~members
-    present = members.any(axis=0)
     start = None
     if transient > _DIRECT_LIMIT:
         start = _absorb_iteratively(q, rhs, keep)
@@ -293,10 +339,7 @@ def _removal_effects(
         for c in [*np.nonzero(present)[0].tolist(), k]:
             rows = keep[:, c].nonzero()[0]
             start[c] = splu(system[rows][:, rows].tocsc()).solve(rhs[rows])[0]
-    p, pv = start[k]
-    removal = np.where(present, 1.0 - start[:k, 0] / p, 0.0) if p > 0 else np.zeros(k)
-    removal_value = np.where(present, 1.0 - start[:k, 1] / pv, 0.0) if pv > 0 else np.zeros(k)
-    return np.clip(removal, 0.0, 1.0), np.clip(removal_value, 0.0, 1.0), float(p), float(pv)
+    return start
 
 
 def _absorb_iteratively(

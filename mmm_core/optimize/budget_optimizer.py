@@ -596,7 +596,7 @@ class BudgetOptimizer:
                 if revenue_cur > 0
                 else 0.0,
                 "net_return": float(gain.mean()),
-                "interval": [float(np.quantile(delta, 0.05)), float(np.quantile(delta, 0.95))],
+                "interval": [float(q) for q in np.quantile(delta, [0.05, 0.95])],
                 "probability_better": float(np.mean(gain > 0)) if np.any(gain != 0) else 0.5,
             },
             "channels": {

@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+from collections import OrderedDict
 from typing import Any
 
 import numpy as np
@@ -213,6 +214,10 @@ def test_view_through_filter_drops_views() -> None:
         ([journey("a", [{"channel": "x", "timestamp": "yesterday-ish"}], True)], Codes.BAD_DATES,
          "cannot be read"),
         ([journey("a", [{"channel": "x"}], True)], Codes.BAD_DATES, "no timestamp"),
+        ([journey("a", [{"channel": "x", "timestamp": "1500-01-01T00:00:00"}], True)],
+         Codes.BAD_DATES, "outside 1677-09-21 .. 2262-04-11, e.g. '1500-01-01T00:00:00'"),
+        ([journey("a", [{"channel": "x", "timestamp": "2300-01-01 10:00:00+02:00"}], True)],
+         Codes.BAD_DATES, "outside 1677-09-21"),
         ([journey("a", [{"timestamp": "2024-01-01"}], True)], Codes.DATA_ERROR, "no channel"),
         ([journey("a", [touch("x", "01")], True, math.inf)], Codes.NON_FINITE, "non-finite"),
         ([journey("a", [touch("x", "01")], True, -5.0)], Codes.DATA_ERROR, "negative"),
@@ -263,6 +268,175 @@ def test_frame_errors_name_the_column() -> None:
     with pytest.raises(DataIntegrationError) as info:
         analyze(twice, "linear")
     assert info.value.code == Codes.DUPLICATE_COLUMNS
+
+
+def as_other_mappings(journeys: list[Any]) -> list[Any]:
+    """Journeys and touches that are dicts as OrderedDicts (read journey by journey, not by the
+    plain-dict fast path); anything else as it is."""
+
+    def other(value: Any) -> Any:
+        return OrderedDict(value) if isinstance(value, dict) else value
+
+    out = [other(j) for j in journeys]
+    for j in out:
+        if isinstance(j, dict) and isinstance(j.get("touchpoints"), list):
+            j["touchpoints"] = [other(t) for t in j["touchpoints"]]
+    return out
+
+
+def assert_same_journeys(one: JourneyData, other: JourneyData) -> None:
+    for field in ("channel", "time", "view", "offsets", "journey_ids", "converted", "value",
+                  "reference_time"):  # fmt: skip
+        left, right = getattr(one, field), getattr(other, field)
+        assert left.dtype == right.dtype, field
+        np.testing.assert_array_equal(left, right, err_msg=field)
+    assert (one.channels, one.notes) == (other.channels, other.notes)
+
+
+# Defaults and aliases: no id (its position), id, value and conversion_time; a None journey_id,
+# blank and upper-case interactions, padded channel names, int and str ids, mixed flags.
+AWKWARD = [
+    {"touchpoints": [{"channel": " search ", "timestamp": "2024-05-02 10:00:00",
+                      "interaction": "VIEW"},
+                     {"channel": "display", "timestamp": "2024-05-01 09:00:00",
+                      "interaction": ""}],
+     "converted": True, "value": 12},
+    {"id": "b", "journey_id": None, "converted": 0, "conversion_value": None,
+     "conversion_time": "2024-05-04 00:00:00",
+     "touchpoints": [{"channel": "search", "timestamp": "2024-05-03 10:00:00"}]},
+    {"journey_id": 7, "converted": False, "conversion_value": 3.5, "touchpoints": []},
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "journeys",
+    [TINY, AWKWARD, [*TINY, *AWKWARD], [journey("x", [touch("a", "01")], True, 1.0)]],
+    ids=["tiny", "awkward", "both", "one"],
+)
+def test_plain_dicts_read_as_other_mappings(journeys: list[dict[str, Any]]) -> None:
+    assert_same_journeys(parse_journeys(journeys), parse_journeys(as_other_mappings(journeys)))
+
+
+def test_awkward_journeys_use_defaults_and_aliases() -> None:
+    data = parse_journeys(AWKWARD)
+    assert data.journey_ids.tolist() == [0, "b", 7]
+    assert data.channels == ("display", "search")
+    assert data.channel.tolist() == [0, 1, 1]  # in time order
+    assert data.view.tolist() == [False, True, False]
+    assert data.value.tolist() == [12.0, 0.0, 0.0]
+    assert any("did not convert carry a conversion_value" in note for note in data.notes)
+
+
+@pytest.mark.parametrize(
+    ("journeys", "code", "words"),
+    [
+        ([TINY[0], TINY[1], {"journey_id": "c", "touchpoints": []}], Codes.MISSING_COLUMN,
+         "journey #2 has no 'converted'"),
+        ([TINY[0], {"journey_id": "c", "converted": True, "touchpoints": "x"}],
+         Codes.MISSING_COLUMN, "journey #1 has no 'touchpoints' list (got str)"),
+        ([TINY[0], ["not", "a", "dict"]], Codes.DATA_ERROR, "journey #1 is a list"),
+        ([TINY[0], journey("c", [touch("x", "01"), ["x"]], True)], Codes.DATA_ERROR,
+         "a touchpoint of journey 'c' is a list"),
+        ([*TINY, journey("u3", [], False)], Codes.DATA_ERROR, "'u3'"),
+        ([{"journey_id": float("nan"), "converted": False, "touchpoints": []},
+          {"journey_id": float("nan"), "converted": False, "touchpoints": []}],
+         Codes.DATA_ERROR, "1 journey id(s) appear more than once"),
+        ([journey("a", [touch("x", "01"), {"channel": " ", "timestamp": "2024-05-02"}], True)],
+         Codes.DATA_ERROR, "1 touch(es) have no channel"),
+        ([journey("a", [touch("x", "01"), {"channel": "y", "timestamp": None}], True)],
+         Codes.BAD_DATES, "1 touch(es) have no timestamp"),
+        ([journey("a", [touch("x", "01", "View"), touch("x", "02", "impression")], True)],
+         Codes.DATA_ERROR, "'impression'"),
+        ([journey("a", [touch("x", "01")], True, "12 EUR")], Codes.NON_NUMERIC, "'12 EUR'"),
+        ([journey("a", [touch("x", "01")], 2)], Codes.DATA_ERROR, "true/false"),
+        ([journey("a", [touch("x", "01")], True, 1.0, conversion_timestamp="soon")],
+         Codes.BAD_DATES, "conversion_timestamp value(s) cannot be read"),
+    ],
+)  # fmt: skip
+def test_plain_dicts_and_other_mappings_raise_the_same_errors(
+    journeys: list[Any], code: str, words: str
+) -> None:
+    errors = []
+    for form in (journeys, as_other_mappings(journeys)):
+        with pytest.raises(DataIntegrationError) as info:
+            parse_journeys(form)
+        errors.append((info.value.code, info.value.message, info.value.hint))
+    assert errors[0][0] == code and words in errors[0][1]
+    assert errors[1] == errors[0]
+
+
+def pandas_ns(stamps: list[str]) -> list[int] | None:
+    """Times as pandas reads them (ISO-8601, else any format), ns since 1970; None if it can't."""
+    for fmt in ("ISO8601", "mixed"):
+        try:
+            times = pd.to_datetime(pd.Series(stamps, dtype=object), utc=True, format=fmt)
+        except ValueError:
+            continue
+        return times.dt.tz_convert(None).dt.as_unit("ns").astype("int64").tolist()
+    return None
+
+
+@pytest.mark.parametrize(
+    "stamps",
+    [
+        ["2024-05-01", "2024-02-29", "1999-12-31"],
+        ["2024-05-01 10:00:00", "2024-05-01T23:59:59", "2024-01-31 00:00:00"],
+        ["2024-05-01T10:00:00Z", "1970-01-01T00:00:00Z"],
+        ["2024-05-01T10:00:00+02:00", "2024-05-01T10:00:00-05:30", "2024-05-01T01:00:00+23:59"],
+        ["2024-05-01 10:00:00-00:00", "2024-05-01T10:00:00+00:00"],
+        ["2024-05-01T10:00:00.5", "2024-05-01T10:00:00.1"],
+        ["2024-05-01T10:00:00.123456789Z", "2024-05-01T10:00:00.000000001Z"],
+        ["2024-05-01T10:00:00.250+01:00", "2024-05-01T10:00:00.999-01:00"],
+        ["1678-01-01T00:00:00", "2261-12-31T23:59:59"],
+        # left to pandas: mixed layouts, other layouts, fields out of range
+        ["2024-05-01T10:00:00", "2024-05-01"],
+        ["2024-05-01T10:00:00Z", "2024-05-01T10:00:00"],
+        ["2024-05-01T10:00:00.1234567891"],
+        ["2024-05-01t10:00:00", "2024-05-01T10:00:00z", "2024-05-01T10:00:00 "],
+        ["2024-05-01T10:00:00+01:60"],
+        ["1677-09-22T00:00:00", "2262-04-11T00:00:00"],
+        ["2024-05-01T10:00", "2024-5-1", "20240501T100000"],
+        ["2024-02-30"],
+        ["2023-02-29T10:00:00"],
+        ["2024-05-01T24:00:00"],
+        ["2024-05-01T10:00:60"],
+        ["2024-13-01"],
+        ["2024-05-01T10:00:00+24:00"],
+        ["2024-05-01T10:00:00\n", "2024-05-01T10:00:0"],
+    ],
+)
+def test_timestamps_read_as_pandas_reads_them(stamps: list[str]) -> None:
+    journeys = [
+        journey(f"j{i}", [{"channel": "x", "timestamp": stamp}], False)
+        for i, stamp in enumerate(stamps)
+    ]
+    expected = pandas_ns(stamps)
+    if expected is None:
+        with pytest.raises(DataIntegrationError) as info:
+            parse_journeys(journeys)
+        assert info.value.code == Codes.BAD_DATES and "cannot be read" in info.value.message
+        return
+    assert parse_journeys(journeys).time.tolist() == expected
+    converted = [
+        journey(f"j{i}", [], True, 1.0, conversion_timestamp=stamp)
+        for i, stamp in enumerate(stamps)
+    ]
+    assert parse_journeys(converted).reference_time.tolist() == expected
+
+
+def test_frames_with_text_times_read_as_with_datetimes(
+    simulated: tuple[pd.DataFrame, Any],
+) -> None:
+    frame, _ = simulated
+    frame = frame[frame["journey_id"] < 300].copy()
+    frame["conversion_timestamp"] = frame.groupby("journey_id")["timestamp"].transform("max")
+    frame.loc[~frame["converted"], "conversion_timestamp"] = pd.NaT
+    text = frame.assign(
+        timestamp=frame["timestamp"].dt.strftime("%Y-%m-%d %H:%M:%S+00:00"),
+        conversion_timestamp=frame["conversion_timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    )
+    for strings in (text, text.astype({"timestamp": object, "conversion_timestamp": object})):
+        assert_same_journeys(parse_journeys(strings), parse_journeys(frame))
 
 
 @pytest.mark.parametrize(
@@ -355,6 +529,21 @@ def test_large_chains_solved_by_iteration_match_the_direct_solve(
     np.testing.assert_allclose(iterated.removal_effects, direct.removal_effects, atol=1e-12)
     np.testing.assert_allclose(iterated.value, direct.value, rtol=1e-10)
     assert iterated.conversion_probability == pytest.approx(direct.conversion_probability)
+
+
+@pytest.mark.parametrize("order", [1, 2])
+def test_small_chains_solved_densely_match_the_sparse_solve(
+    order: int, monkeypatch: pytest.MonkeyPatch, simulated: tuple[pd.DataFrame, Any]
+) -> None:
+    frame, _ = simulated
+    data = parse_journeys(frame)
+    dense = markov.markov_attribution(data, order=order)
+    monkeypatch.setattr(markov, "_DENSE_LIMIT", 0)
+    sparse = markov.markov_attribution(data, order=order)
+    for name in ("removal_effects", "removal_effects_value", "conversions", "value"):
+        np.testing.assert_allclose(getattr(dense, name), getattr(sparse, name), rtol=1e-12)
+    assert dense.conversion_probability == pytest.approx(sparse.conversion_probability, rel=1e-12)
+    assert dense.value_per_journey == pytest.approx(sparse.value_per_journey, rel=1e-12)
 
 
 def dag_journeys() -> tuple[list[dict[str, Any]], Any]:
