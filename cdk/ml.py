@@ -158,6 +158,10 @@ def _variant(endpoint: EndpointSettings, model_name: str) -> dict[str, Any]:
     return variant
 
 
+#: Between two looks at an endpoint being created or updated (which takes minutes).
+ENDPOINT_POLL = Duration.seconds(30)
+
+
 class ServingDeployment(Construct):
     """The states that serve a promoted candidate: model → endpoint config → endpoint.
 
@@ -201,8 +205,14 @@ class ServingDeployment(Construct):
         endpoints = arn("endpoint", f"{endpoint_name_prefix(config.stage)}*")
         configs = arn("endpoint-config", "mmm-*")
 
-        def call(state_id: str, action: str, parameters: dict[str, Any], resources: list[str],
-                 **extra: Any) -> tasks.CallAwsService:  # fmt: skip
+        def call(
+            state_id: str,
+            action: str,
+            parameters: dict[str, Any],
+            resources: list[str],
+            result_path: str = sfn.JsonPath.DISCARD,
+            **extra: Any,
+        ) -> tasks.CallAwsService:
             return tasks.CallAwsService(
                 self,
                 state_id,
@@ -211,7 +221,7 @@ class ServingDeployment(Construct):
                 iam_action=f"sagemaker:{action[0].upper()}{action[1:]}",
                 iam_resources=resources,
                 parameters=parameters,
-                result_path=sfn.JsonPath.DISCARD,
+                result_path=result_path,
                 **extra,
             )
 
@@ -247,12 +257,62 @@ class ServingDeployment(Construct):
         self.create_config = call(
             "CreateEndpointConfig", "createEndpointConfig", endpoint_config, [configs]
         )
+        # The configuration the endpoint serves before the switch: the one to go back to.
         self.find_endpoint = call(
-            "FindEndpoint", "describeEndpoint", {"EndpointName": endpoint_name}, [endpoints]
+            "FindEndpoint",
+            "describeEndpoint",
+            {"EndpointName": endpoint_name},
+            [endpoints],
+            result_path="$.serving",
+            result_selector={"previous_config": sfn.JsonPath.string_at("$.EndpointConfigName")},
         )
         switch = {"EndpointName": endpoint_name, "EndpointConfigName": job_name}
         self.update_endpoint = call(
             "UpdateEndpoint", "updateEndpoint", switch, [endpoints, configs]
+        )
+        # Endpoint updates and creations are asynchronous: poll until the endpoint serves the
+        # candidate (InService on the new configuration), or has failed, or SageMaker has
+        # rolled a failed update back (InService on another configuration).
+        self.check_endpoint = call(
+            "CheckEndpoint",
+            "describeEndpoint",
+            {"EndpointName": endpoint_name},
+            [endpoints],
+            result_path="$.endpoint",
+            result_selector={
+                "status": sfn.JsonPath.string_at("$.EndpointStatus"),
+                "config": sfn.JsonPath.string_at("$.EndpointConfigName"),
+            },
+        )
+        self.wait_for_endpoint = sfn.Wait(
+            self,
+            "WaitForEndpoint",
+            time=sfn.WaitTime.duration(ENDPOINT_POLL),
+        )
+        self.not_serving = sfn.Pass(
+            self,
+            "EndpointNotServing",
+            comment="The endpoint does not serve the candidate: production is not moved",
+            parameters={
+                "Error": "EndpointNotServing",
+                "Cause": sfn.JsonPath.format(
+                    "endpoint {} is {} on configuration {}, not on the candidate: not promoted",
+                    endpoint_name,
+                    sfn.JsonPath.string_at("$.endpoint.status"),
+                    sfn.JsonPath.string_at("$.endpoint.config"),
+                ),
+            },
+            result_path="$.error",
+        )
+        # After a failed promotion: the endpoint goes back to what it served before.
+        self.restore_endpoint = call(
+            "RestoreEndpoint",
+            "updateEndpoint",
+            {
+                "EndpointName": endpoint_name,
+                "EndpointConfigName": sfn.JsonPath.string_at("$.serving.previous_config"),
+            },
+            [endpoints, configs],
         )
         # Instance volumes encrypted with the lake key: SageMaker creates a grant as the caller.
         key_use = (
@@ -289,6 +349,8 @@ class ServingDeployment(Construct):
             self.create_config,
             self.update_endpoint,
             self.create_endpoint,
+            self.check_endpoint,
+            self.restore_endpoint,
         )
 
     @staticmethod
@@ -306,12 +368,47 @@ class ServingDeployment(Construct):
             ),
         )
 
-    def chain(self, then: sfn.IChainable) -> sfn.IChainable:
-        """Model → configuration → (update | create) endpoint → ``then``."""
-        self.update_endpoint.next(then)
-        self.create_endpoint.next(then)
+    def chain(self, then: sfn.IChainable, on_failure: sfn.IChainable) -> sfn.IChainable:
+        """Model → configuration → (update | create) endpoint → poll until it serves the
+        candidate → ``then``; an endpoint that fails or rolls back → ``on_failure`` (with
+        ``$.error`` set, as a Catch would)."""
+        ready = (
+            sfn.Choice(self, "EndpointReady", comment="Does the endpoint serve the candidate?")
+            .when(
+                sfn.Condition.and_(
+                    sfn.Condition.string_equals("$.endpoint.status", "InService"),
+                    sfn.Condition.string_equals_json_path(
+                        "$.endpoint.config", "$.training.job_name"
+                    ),
+                ),
+                then,
+            )
+            .when(
+                sfn.Condition.or_(
+                    *(
+                        sfn.Condition.string_equals("$.endpoint.status", status)
+                        for status in ("InService", "Failed", "OutOfService")
+                    )
+                ),
+                self.not_serving.next(on_failure),
+            )
+            .otherwise(self.wait_for_endpoint.next(self.check_endpoint))
+        )
+        self.check_endpoint.next(ready)
+        self.update_endpoint.next(self.check_endpoint)
+        self.create_endpoint.next(self.check_endpoint)
         return (
             self.create_model.next(self.create_config)
             .next(self.find_endpoint)
             .next(self.update_endpoint)
+        )
+
+    def restore(self, then: sfn.IChainable) -> sfn.IChainable:
+        """Switch the endpoint back to the configuration it served before this run (when it
+        had one), then ``then``: for a promotion that failed after the switch."""
+        self.restore_endpoint.next(then)
+        return (
+            sfn.Choice(self, "EndpointSwitched", comment="Did this run switch an endpoint?")
+            .when(sfn.Condition.is_present("$.serving.previous_config"), self.restore_endpoint)
+            .otherwise(then)
         )

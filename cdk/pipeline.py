@@ -7,10 +7,14 @@
       per market, in parallel:
         ValidateData → TrainModel (SageMaker .sync) → EvaluateCandidate → QualityGate
         QualityGate ─(evaluation.promote = true)→ CreateServingModel → CreateEndpointConfig
-            → FindEndpoint ─→ UpdateEndpoint ─┬→ PromoteCandidate ─┐
-                  └(none yet)→ CreateEndpoint ┘                   │
-        QualityGate ─(otherwise)→ KeepProduction ─────────────────┴→ WriteReport → MarketDone
-        any task's error (Catch) → RecordFailure     (never reaches the serving or promote steps)
+            → FindEndpoint ─→ UpdateEndpoint ─┬→ CheckEndpoint → EndpointReady
+                  └(none yet)→ CreateEndpoint ┘
+        EndpointReady ─(InService on the candidate)→ PromoteCandidate → WriteReport
+                      ─(failed, or rolled back)→ EndpointNotServing → RecordFailure
+                      ─(still updating)→ WaitForEndpoint → CheckEndpoint
+        QualityGate ─(otherwise)→ KeepProduction → WriteReport → MarketDone
+        PromoteCandidate's error → EndpointSwitched ─(yes)→ RestoreEndpoint → RecordFailure
+        any other task's error (Catch) → RecordFailure
     → NotifyResults (SNS) → AnyMarketFailed ─(yes)→ RetrainingFailed (Fail) / RetrainingDone
 
 Every task has a Retry with exponential backoff and jitter for transient errors and a Catch.
@@ -37,9 +41,13 @@ market's state document and returns a JSON object that the state machine stores 
 
 A handler signals a problem by raising (the exception's class name is the error name, caught
 by the state machine); ``evaluate`` returns ``promote: false`` with a ``reason`` to keep
-production; ``promote`` runs once the market's endpoint has been switched to the candidate
-(SageMaker rolls a failed endpoint update back by itself) and records the candidate as the
-market's production model (a pointer under ``models/``, one atomic put). Results should stay
+production; ``promote`` runs once the market's endpoint serves the candidate
+(``CheckEndpoint`` polls until it is ``InService`` on the candidate's configuration; a failed
+update, which SageMaker rolls back by itself, fails the market before anything is promoted) and
+records the candidate as the market's production model (a pointer under ``models/``, one
+compare-and-swap). Should the promotion fail after the switch, ``RestoreEndpoint`` puts the
+endpoint back on the configuration ``FindEndpoint`` saw (``$.serving.previous_config``), so the
+endpoint and the production pointer agree either way. Results should stay
 small (pointers, metrics): Step Functions passes at most 256 KB.
 """
 
@@ -431,11 +439,24 @@ class PipelineStack(Stack):
         if isinstance(sagemaker_role, Construct):
             suppress(sagemaker_role, _KMS_DATA_KEY_WILDCARDS)
         evaluate = self._invoke("EvaluateCandidate", "evaluate", "$.evaluation", record_failure)
+        serving = ServingDeployment(
+            self,
+            "Serving",
+            config=config,
+            image_uri=image_uri,
+            role=sagemaker_role,
+            key=self._lake.key,
+            environment={"MMM_STAGE": config.stage},
+        )
+        for task in serving.tasks:
+            _guard(task, _SAGEMAKER_TRANSIENT, Duration.seconds(10), record_failure)
+        # A promotion that fails after the endpoint switched puts the endpoint back, so the
+        # endpoint and the production pointer never disagree.
         promote = self._invoke(
             "PromoteCandidate",
             "promote",
             "$.decision",
-            record_failure,
+            serving.restore(record_failure),
             result_selector={"outcome": "promoted", "details": sfn.JsonPath.object_at("$")},
         )
         keep = sfn.Pass(
@@ -457,17 +478,6 @@ class PipelineStack(Stack):
                 "report": sfn.JsonPath.object_at("$.report"),
             },
         )
-        serving = ServingDeployment(
-            self,
-            "Serving",
-            config=config,
-            image_uri=image_uri,
-            role=sagemaker_role,
-            key=self._lake.key,
-            environment={"MMM_STAGE": config.stage},
-        )
-        for task in serving.tasks:
-            _guard(task, _SAGEMAKER_TRANSIENT, Duration.seconds(10), record_failure)
         gate = (
             sfn.Choice(self, "QualityGate", comment="Promote only a candidate that beat production")
             .when(
@@ -475,7 +485,7 @@ class PipelineStack(Stack):
                     sfn.Condition.is_present("$.evaluation.promote"),
                     sfn.Condition.boolean_equals("$.evaluation.promote", True),
                 ),
-                serving.chain(promote.next(report)),
+                serving.chain(promote.next(report), record_failure),
             )
             .otherwise(keep.next(report))
         )

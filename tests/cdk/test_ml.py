@@ -79,7 +79,7 @@ def _serving_states(**overrides: Any) -> dict[str, Any]:
         stack,
         "Machine",
         definition_body=sfn.DefinitionBody.from_chainable(
-            serving.chain(sfn.Succeed(stack, "Served"))
+            serving.chain(sfn.Succeed(stack, "Served"), sfn.Fail(stack, "NotServed"))
         ),
     )
     template = Template.from_stack(stack)
@@ -98,6 +98,26 @@ def test_instances_mode_serves_on_encrypted_instances() -> None:
     assert "ServerlessConfig" not in variant
     assert config["KmsKeyId"]
     assert states["CreateServingModel"]["Parameters"]["EnableNetworkIsolation"] is True
+
+
+def test_the_candidate_is_served_only_once_the_endpoint_runs_its_configuration() -> None:
+    states = _serving_states()
+    assert states["UpdateEndpoint"]["Next"] == "CheckEndpoint"
+    assert states["CreateEndpoint"]["Next"] == "CheckEndpoint"
+    assert states["FindEndpoint"]["ResultPath"] == "$.serving"
+    assert states["FindEndpoint"]["ResultSelector"] == {"previous_config.$": "$.EndpointConfigName"}
+    assert states["CheckEndpoint"]["Next"] == "EndpointReady"
+    ready = states["EndpointReady"]
+    served, failed = ready["Choices"]
+    assert served["Next"] == "Served"
+    assert {"Variable": "$.endpoint.config", "StringEqualsPath": "$.training.job_name"} in (
+        served["And"]
+    )
+    assert failed["Next"] == "EndpointNotServing"
+    assert {c["StringEquals"] for c in failed["Or"]} == {"InService", "Failed", "OutOfService"}
+    assert states["EndpointNotServing"]["Next"] == "NotServed"
+    assert ready["Default"] == "WaitForEndpoint"
+    assert states["WaitForEndpoint"] == {"Type": "Wait", "Seconds": 30, "Next": "CheckEndpoint"}
 
 
 def test_serverless_mode_has_no_volume_key_or_network_isolation() -> None:

@@ -12,7 +12,8 @@ from cdk.pipeline import TASK_HANDLERS
 from .conftest import all_states, flatten, only_resource, state_machine_definition
 
 #: States that a Catch may lead to: record the failure (branch) or fail the run (top level).
-FAILURE_STATES = {"RecordFailure", "NotificationFailed", "CreateEndpoint"}
+# EndpointSwitched: a failed promotion first puts a switched endpoint back
+FAILURE_STATES = {"RecordFailure", "NotificationFailed", "CreateEndpoint", "EndpointSwitched"}
 
 
 @pytest.fixture(scope="module")
@@ -128,6 +129,25 @@ def test_every_task_retries_with_backoff_and_catches(states: dict[str, dict[str,
         assert {catcher["Next"] for catcher in task["Catch"]} <= FAILURE_STATES, name
 
 
+def test_a_failed_promotion_puts_the_switched_endpoint_back_then_records_the_failure(
+    states: dict[str, dict[str, Any]],
+) -> None:
+    assert [c["Next"] for c in states["PromoteCandidate"]["Catch"]] == ["EndpointSwitched"]
+    switched = states["EndpointSwitched"]
+    [choice] = switched["Choices"]
+    assert choice == {
+        "Variable": "$.serving.previous_config",
+        "IsPresent": True,
+        "Next": "RestoreEndpoint",
+    }
+    assert switched["Default"] == "RecordFailure"
+    restore = states["RestoreEndpoint"]
+    assert restore["Resource"].endswith(":states:::aws-sdk:sagemaker:updateEndpoint")
+    assert restore["Parameters"]["EndpointConfigName.$"] == "$.serving.previous_config"
+    assert restore["ResultPath"] is None  # keeps $.error for RecordFailure
+    assert restore["Next"] == "RecordFailure"
+
+
 def test_states_all_stands_alone_and_last(states: dict[str, dict[str, Any]]) -> None:
     """The States Language rule that CloudFormation enforces at deploy time."""
     for name, state in states.items():
@@ -162,8 +182,16 @@ def test_failures_never_reach_promotion_or_the_endpoint(
         for catcher in state.get("Catch", []):
             if name != "FindEndpoint":  # its catch creates the endpoint it did not find
                 assert catcher["Next"] not in production, name
-        if name != "QualityGate" and state["Type"] == "Choice":
+        if name not in ("QualityGate", "EndpointReady") and state["Type"] == "Choice":
             assert not _successors(state) & production, name
+    # The endpoint check promotes only on InService with the candidate's configuration.
+    ready = states["EndpointReady"]
+    promoting = [c for c in ready["Choices"] if c["Next"] in production]
+    assert [c["Next"] for c in promoting] == ["PromoteCandidate"]
+    assert {"Variable": "$.endpoint.status", "StringEquals": "InService"} in promoting[0]["And"]
+    assert not _reachable(states, ready["Default"], stop_at=frozenset({"EndpointReady"})) & (
+        production
+    )
     # From the gate, only the branch that checks `promote` is true leads to production.
     gate = states["QualityGate"]
     (promote_rule,) = gate["Choices"]
@@ -198,8 +226,9 @@ def test_serving_deploys_the_promoted_model_serverless(states: dict[str, dict[st
     assert "KmsKeyId" not in config  # serverless endpoints take no volume key
     assert states["FindEndpoint"]["Catch"][0]["Next"] == "CreateEndpoint"
     assert states["FindEndpoint"]["Next"] == "UpdateEndpoint"
-    assert states["UpdateEndpoint"]["Next"] == "PromoteCandidate"
-    assert states["CreateEndpoint"]["Next"] == "PromoteCandidate"
+    assert states["UpdateEndpoint"]["Next"] == "CheckEndpoint"
+    assert states["CreateEndpoint"]["Next"] == "CheckEndpoint"
+    assert states["EndpointReady"]["Choices"][0]["Next"] == "PromoteCandidate"
 
 
 def test_weekly_schedule_starts_the_run_with_the_configured_markets(pipeline: Template) -> None:

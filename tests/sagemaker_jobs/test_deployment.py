@@ -14,9 +14,6 @@ import pandas as pd
 import pytest
 from botocore.exceptions import NoCredentialsError
 from moto import mock_aws
-from moto.core.responses import ActionResult
-from moto.sagemaker.exceptions import ValidationError
-from moto.sagemaker.responses import SageMakerResponse
 
 from mmm_core import DeploymentError, EconometricMMM, MMModelError
 from sagemaker_jobs.deployment import (
@@ -25,6 +22,7 @@ from sagemaker_jobs.deployment import (
     build_model_tarball,
     read_model_tarball,
 )
+from tests.moto_sagemaker import emulate_updates
 from tests.sagemaker_jobs import fit_small_model
 
 REGION = "us-east-1"
@@ -61,26 +59,10 @@ def deployer(aws: None) -> MMMSageMakerDeployment:
     )
 
 
-def _update_endpoint(self: SageMakerResponse) -> ActionResult:
-    """UpdateEndpoint as SageMaker does it, minus the minutes of 'Updating'."""
-    backend = self.sagemaker_backend
-    name = self._get_param("EndpointName")
-    if name not in backend.endpoints:
-        raise ValidationError(message=f"Could not find endpoint '{name}'.")
-    config = backend.describe_endpoint_config(self._get_param("EndpointConfigName"))
-    endpoint = backend.endpoints[name]
-    endpoint.endpoint_config_name = config["EndpointConfigName"]
-    endpoint.production_variants = endpoint._process_production_variants(
-        config["ProductionVariants"]
-    )
-    return ActionResult({"EndpointArn": endpoint.arn})
-
-
 @pytest.fixture
 def moto_updates_endpoints(monkeypatch: pytest.MonkeyPatch) -> None:
-    """moto 5.2 has no UpdateEndpoint (it raises NotImplementedError): emulate it in moto."""
-    if not hasattr(SageMakerResponse, "update_endpoint"):
-        monkeypatch.setattr(SageMakerResponse, "update_endpoint", _update_endpoint, raising=False)
+    """moto 5.2 has no UpdateEndpoint: emulate it in moto."""
+    emulate_updates(monkeypatch)
 
 
 def sagemaker() -> Any:

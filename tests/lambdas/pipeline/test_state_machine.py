@@ -47,6 +47,7 @@ from tests.lambdas.pipeline.conftest import (
     put_production,
     run_training_job,
 )
+from tests.moto_sagemaker import emulate_updates
 
 os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "18,20")
@@ -584,6 +585,7 @@ def test_happy_path_promotes_the_candidate_reports_and_notifies(
 
     assert run.status == "SUCCEEDED", run.error
     assert run.took(*PATH_TO_TRAINING, "EvaluateCandidate", "QualityGate", "PromoteCandidate")
+    assert run.took("CreateEndpoint", "CheckEndpoint", "EndpointReady", "PromoteCandidate")
     assert run.took("PromoteCandidate", "WriteReport", "MarketDone", "NotifyResults")
     assert run.took("AnyMarketFailed", "RetrainingDone")
     assert not {"KeepProduction", "RecordFailure"} & set(run.entered)
@@ -683,3 +685,76 @@ def test_bad_data_fails_validation_before_any_training(aws: Aws, mmm_frame: pd.D
     assert market.production() is None
     [result] = aws.notification()["results"]
     assert result["error"]["Error"] == "DataIntegrationError"
+
+
+def serving(market: str, config: str) -> str:
+    """The market's endpoint, serving ``config`` as an earlier run left it; its name."""
+    import boto3
+
+    sagemaker, name = boto3.client("sagemaker"), f"mmm-prod-{market}"
+    sagemaker.create_model(
+        ModelName=config,
+        ExecutionRoleArn=f"arn:aws:iam::{ACCOUNT}:role/sagemaker",
+        PrimaryContainer={"Image": "mmm:old", "ModelDataUrl": "s3://models/old/model.tar.gz"},
+    )
+    variant = {"VariantName": "AllTraffic", "ModelName": config}
+    variant["ServerlessConfig"] = {"MemorySizeInMB": 3072, "MaxConcurrency": 5}
+    sagemaker.create_endpoint_config(EndpointConfigName=config, ProductionVariants=[variant])
+    sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=config)
+    return name
+
+
+def test_a_promotion_failing_after_the_switch_puts_the_endpoint_back(
+    aws: Aws,
+    mmm_frame: pd.DataFrame,
+    weak_production: EconometricMMM,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from mmm_core import DeploymentError
+    from mmm_core.store.base import ArtifactStore
+
+    emulate_updates(monkeypatch)
+    market = Market("it", aws)
+    market.put_table(mmm_frame)
+    before = market.put_production(weak_production)
+    endpoint = serving("it", "mmm-it-old")
+
+    def refused(self: ArtifactStore, model_id: str, gate: Any) -> dict[str, Any]:
+        raise DeploymentError(message="the production pointer kept changing; not promoted")
+
+    monkeypatch.setattr(ArtifactStore, "promote", refused)
+    run = aws.execute({"markets": ["it"]}, "promote-fails")
+
+    assert run.status == "FAILED" and run.error == "MarketsFailed"
+    assert run.took("FindEndpoint", "UpdateEndpoint", "CheckEndpoint", "EndpointReady")
+    assert run.took("PromoteCandidate", "EndpointSwitched", "RestoreEndpoint", "RecordFailure")
+    # The endpoint serves what it served before, and production has not moved: they agree.
+    assert sagemaker_endpoint(endpoint)["EndpointConfigName"] == "mmm-it-old"
+    assert market.production() == before
+    [result] = aws.notification()["results"]
+    assert result["outcome"] == "failed" and result["error"]["Error"] == "DeploymentError"
+
+
+def test_an_update_sagemaker_rolls_back_fails_the_market_before_promotion(
+    aws: Aws,
+    mmm_frame: pd.DataFrame,
+    weak_production: EconometricMMM,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    emulate_updates(monkeypatch, roll_back=True)
+    market = Market("es", aws)
+    market.put_table(mmm_frame)
+    before = market.put_production(weak_production)
+    endpoint = serving("es", "mmm-es-old")
+
+    run = aws.execute({"markets": ["es"]}, "update-rolled-back")
+
+    assert run.status == "FAILED" and run.error == "MarketsFailed"
+    assert run.took("UpdateEndpoint", "CheckEndpoint", "EndpointReady", "EndpointNotServing")
+    assert run.took("EndpointNotServing", "RecordFailure", "NotifyResults", "RetrainingFailed")
+    assert "PromoteCandidate" not in run.entered
+    assert sagemaker_endpoint(endpoint)["EndpointConfigName"] == "mmm-es-old"
+    assert market.production() == before
+    [result] = aws.notification()["results"]
+    assert result["error"]["Error"] == "EndpointNotServing"
+    assert "InService on configuration mmm-es-old" in result["error"]["Cause"]
