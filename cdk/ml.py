@@ -37,6 +37,7 @@ from cdk.config import EndpointSettings, PlatformConfig
 from cdk.data_lake import DataLake
 from cdk.functions import REPO_ROOT
 from cdk.nag import Suppression, suppress
+from sagemaker_jobs.deployment import PREVIOUS_CONFIG_TAG
 
 __all__ = ["MlStack", "ServingDeployment", "endpoint_name_prefix"]
 
@@ -264,7 +265,10 @@ class ServingDeployment(Construct):
             {"EndpointName": endpoint_name},
             [endpoints],
             result_path="$.serving",
-            result_selector={"previous_config": sfn.JsonPath.string_at("$.EndpointConfigName")},
+            result_selector={
+                "previous_config": sfn.JsonPath.string_at("$.EndpointConfigName"),
+                "endpoint_arn": sfn.JsonPath.string_at("$.EndpointArn"),
+            },
         )
         switch = {"EndpointName": endpoint_name, "EndpointConfigName": job_name}
         self.update_endpoint = call(
@@ -343,6 +347,22 @@ class ServingDeployment(Construct):
         self.find_endpoint.add_catch(
             self.create_endpoint, errors=[sfn.Errors.ALL], result_path=sfn.JsonPath.DISCARD
         )
+        # After a promotion: the tag MMMSageMakerDeployment.rollback() reads, so an operator
+        # can roll the endpoint back to what it served before this run.
+        self.remember_previous = call(
+            "RememberPreviousConfig",
+            "addTags",
+            {
+                "ResourceArn": sfn.JsonPath.string_at("$.serving.endpoint_arn"),
+                "Tags": [
+                    {
+                        "Key": PREVIOUS_CONFIG_TAG,
+                        "Value": sfn.JsonPath.string_at("$.serving.previous_config"),
+                    }
+                ],
+            },
+            [endpoints],
+        )
         #: The tasks whose retries and catches the caller adds (FindEndpoint has its own).
         self.tasks: tuple[tasks.CallAwsService, ...] = (
             self.create_model,
@@ -401,6 +421,27 @@ class ServingDeployment(Construct):
             self.create_model.next(self.create_config)
             .next(self.find_endpoint)
             .next(self.update_endpoint)
+        )
+
+    def remember(self, then: sfn.IChainable) -> sfn.IChainable:
+        """Tag the endpoint with the configuration it served before this run (when it had
+        one), then ``then``. Production has moved by now, so a failure to tag is recorded in
+        ``$.serving.tag_error`` and the run goes on."""
+        self.remember_previous.add_retry(
+            errors=["SageMaker.ThrottlingException"],
+            interval=Duration.seconds(5),
+            max_attempts=3,
+            backoff_rate=2,
+            jitter_strategy=sfn.JitterType.FULL,
+        )
+        self.remember_previous.add_catch(
+            then, errors=[sfn.Errors.ALL], result_path="$.serving.tag_error"
+        )
+        self.remember_previous.next(then)
+        return (
+            sfn.Choice(self, "EndpointHadConfig", comment="Was an earlier configuration served?")
+            .when(sfn.Condition.is_present("$.serving.previous_config"), self.remember_previous)
+            .otherwise(then)
         )
 
     def restore(self, then: sfn.IChainable) -> sfn.IChainable:

@@ -9,7 +9,8 @@
         QualityGate ─(evaluation.promote = true)→ CreateServingModel → CreateEndpointConfig
             → FindEndpoint ─→ UpdateEndpoint ─┬→ CheckEndpoint → EndpointReady
                   └(none yet)→ CreateEndpoint ┘
-        EndpointReady ─(InService on the candidate)→ PromoteCandidate → WriteReport
+        EndpointReady ─(InService on the candidate)→ PromoteCandidate → EndpointHadConfig
+                      ─(yes)→ RememberPreviousConfig (the tag rollback() reads) → WriteReport
                       ─(failed, or rolled back)→ EndpointNotServing → RecordFailure
                       ─(still updating)→ WaitForEndpoint → CheckEndpoint
         QualityGate ─(otherwise)→ KeepProduction → WriteReport → MarketDone
@@ -485,7 +486,7 @@ class PipelineStack(Stack):
                     sfn.Condition.is_present("$.evaluation.promote"),
                     sfn.Condition.boolean_equals("$.evaluation.promote", True),
                 ),
-                serving.chain(promote.next(report), record_failure),
+                serving.chain(promote.next(serving.remember(report)), record_failure),
             )
             .otherwise(keep.next(report))
         )

@@ -105,7 +105,10 @@ def test_the_candidate_is_served_only_once_the_endpoint_runs_its_configuration()
     assert states["UpdateEndpoint"]["Next"] == "CheckEndpoint"
     assert states["CreateEndpoint"]["Next"] == "CheckEndpoint"
     assert states["FindEndpoint"]["ResultPath"] == "$.serving"
-    assert states["FindEndpoint"]["ResultSelector"] == {"previous_config.$": "$.EndpointConfigName"}
+    assert states["FindEndpoint"]["ResultSelector"] == {
+        "previous_config.$": "$.EndpointConfigName",
+        "endpoint_arn.$": "$.EndpointArn",
+    }
     assert states["CheckEndpoint"]["Next"] == "EndpointReady"
     ready = states["EndpointReady"]
     served, failed = ready["Choices"]

@@ -71,7 +71,7 @@ def test_the_run_validates_trains_evaluates_gates_promotes_reports_and_notifies(
     assert inner["QualityGate"]["Type"] == "Choice"
     assert inner["QualityGate"]["Default"] == "KeepProduction"
     assert inner["KeepProduction"]["Next"] == "WriteReport"
-    assert inner["PromoteCandidate"]["Next"] == "WriteReport"
+    assert inner["PromoteCandidate"]["Next"] == "EndpointHadConfig"
     assert inner["WriteReport"]["Next"] == "MarketDone"
 
 
@@ -126,7 +126,9 @@ def test_every_task_retries_with_backoff_and_catches(states: dict[str, dict[str,
             assert retrier.get("JitterStrategy") == "FULL", name
         assert task.get("Catch"), f"{name} has no Catch"
         assert task["Catch"][-1]["ErrorEquals"] == ["States.ALL"], name
-        assert {catcher["Next"] for catcher in task["Catch"]} <= FAILURE_STATES, name
+        # tagging for rollback() runs after promotion: its failure is noted, not fatal
+        allowed = FAILURE_STATES | ({"WriteReport"} if name == "RememberPreviousConfig" else set())
+        assert {catcher["Next"] for catcher in task["Catch"]} <= allowed, name
 
 
 def test_a_failed_promotion_puts_the_switched_endpoint_back_then_records_the_failure(
@@ -146,6 +148,23 @@ def test_a_failed_promotion_puts_the_switched_endpoint_back_then_records_the_fai
     assert restore["Parameters"]["EndpointConfigName.$"] == "$.serving.previous_config"
     assert restore["ResultPath"] is None  # keeps $.error for RecordFailure
     assert restore["Next"] == "RecordFailure"
+
+
+def test_a_promoted_switch_is_tagged_for_rollback_and_a_tag_failure_does_not_fail_the_run(
+    states: dict[str, dict[str, Any]],
+) -> None:
+    from sagemaker_jobs.deployment import PREVIOUS_CONFIG_TAG
+
+    assert states["PromoteCandidate"]["Next"] == "EndpointHadConfig"
+    tag = states["RememberPreviousConfig"]
+    assert tag["Parameters"]["Tags"] == [
+        {"Key": PREVIOUS_CONFIG_TAG, "Value.$": "$.serving.previous_config"}
+    ]
+    assert tag["Next"] == "WriteReport"
+    assert [(c["Next"], c["ResultPath"]) for c in tag["Catch"]] == [
+        ("WriteReport", "$.serving.tag_error")
+    ]
+    assert states["EndpointHadConfig"]["Default"] == "WriteReport"
 
 
 def test_states_all_stands_alone_and_last(states: dict[str, dict[str, Any]]) -> None:

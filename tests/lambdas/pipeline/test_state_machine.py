@@ -758,3 +758,33 @@ def test_an_update_sagemaker_rolls_back_fails_the_market_before_promotion(
     [result] = aws.notification()["results"]
     assert result["error"]["Error"] == "EndpointNotServing"
     assert "InService on configuration mmm-es-old" in result["error"]["Cause"]
+
+
+def test_a_switch_the_pipeline_made_can_be_rolled_back_by_the_deployment_tool(
+    aws: Aws,
+    mmm_frame: pd.DataFrame,
+    weak_production: EconometricMMM,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from sagemaker_jobs.deployment import MMMSageMakerDeployment
+
+    emulate_updates(monkeypatch)
+    market = Market("nl", aws)
+    market.put_table(mmm_frame)
+    market.put_production(weak_production)
+    endpoint = serving("nl", "mmm-nl-old")
+
+    run = aws.execute({"markets": ["nl"]}, "update-then-rollback")
+
+    assert run.status == "SUCCEEDED", run.error
+    assert run.took("UpdateEndpoint", "CheckEndpoint", "EndpointReady", "PromoteCandidate")
+    assert run.took(
+        "PromoteCandidate", "EndpointHadConfig", "RememberPreviousConfig", "WriteReport"
+    )
+    job = run.output["results"][0]["training"]["job_name"]
+    assert sagemaker_endpoint(endpoint)["EndpointConfigName"] == job
+
+    back = MMMSageMakerDeployment(region_name=REGION).rollback(endpoint)
+
+    assert back["endpoint_config_name"] == "mmm-nl-old" and back["rolled_back_from"] == job
+    assert sagemaker_endpoint(endpoint)["EndpointConfigName"] == "mmm-nl-old"
