@@ -159,6 +159,18 @@ def _variant(endpoint: EndpointSettings, model_name: str) -> dict[str, Any]:
     return variant
 
 
+def _retry_throttling(task: tasks.CallAwsService) -> None:
+    """Retry SageMaker's throttling with backoff, for tasks whose other errors are caught
+    by a path of their own."""
+    task.add_retry(
+        errors=["SageMaker.ThrottlingException"],
+        interval=Duration.seconds(5),
+        max_attempts=3,
+        backoff_rate=2,
+        jitter_strategy=sfn.JitterType.FULL,
+    )
+
+
 #: Between two looks at an endpoint being created or updated (which takes minutes).
 ENDPOINT_POLL = Duration.seconds(30)
 
@@ -337,13 +349,7 @@ class ServingDeployment(Construct):
         )
         # Any answer but a description (no endpoint yet: the market's first promotion) leads to
         # creating it; should it exist after all, CreateEndpoint fails and is caught.
-        self.find_endpoint.add_retry(
-            errors=["SageMaker.ThrottlingException"],
-            interval=Duration.seconds(5),
-            max_attempts=3,
-            backoff_rate=2,
-            jitter_strategy=sfn.JitterType.FULL,
-        )
+        _retry_throttling(self.find_endpoint)
         self.find_endpoint.add_catch(
             self.create_endpoint, errors=[sfn.Errors.ALL], result_path=sfn.JsonPath.DISCARD
         )
@@ -427,13 +433,7 @@ class ServingDeployment(Construct):
         """Tag the endpoint with the configuration it served before this run (when it had
         one), then ``then``. Production has moved by now, so a failure to tag is recorded in
         ``$.serving.tag_error`` and the run goes on."""
-        self.remember_previous.add_retry(
-            errors=["SageMaker.ThrottlingException"],
-            interval=Duration.seconds(5),
-            max_attempts=3,
-            backoff_rate=2,
-            jitter_strategy=sfn.JitterType.FULL,
-        )
+        _retry_throttling(self.remember_previous)
         self.remember_previous.add_catch(
             then, errors=[sfn.Errors.ALL], result_path="$.serving.tag_error"
         )

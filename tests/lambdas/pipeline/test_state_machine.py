@@ -704,6 +704,24 @@ def serving(market: str, config: str) -> str:
     return name
 
 
+def served_market(
+    aws: Aws,
+    name: str,
+    frame: pd.DataFrame,
+    production: EconometricMMM,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    roll_back: bool = False,
+) -> tuple[Market, dict[str, Any], str]:
+    """A market with data, a production model and an endpoint serving ``mmm-<name>-old``
+    (updates emulated in moto, rolled back if asked); the market, its pointer, the endpoint."""
+    emulate_updates(monkeypatch, roll_back=roll_back)
+    market = Market(name, aws)
+    market.put_table(frame)
+    before = market.put_production(production)
+    return market, before, serving(name, f"mmm-{name}-old")
+
+
 def test_a_promotion_failing_after_the_switch_puts_the_endpoint_back(
     aws: Aws,
     mmm_frame: pd.DataFrame,
@@ -713,11 +731,7 @@ def test_a_promotion_failing_after_the_switch_puts_the_endpoint_back(
     from mmm_core import DeploymentError
     from mmm_core.store.base import ArtifactStore
 
-    emulate_updates(monkeypatch)
-    market = Market("it", aws)
-    market.put_table(mmm_frame)
-    before = market.put_production(weak_production)
-    endpoint = serving("it", "mmm-it-old")
+    market, before, endpoint = served_market(aws, "it", mmm_frame, weak_production, monkeypatch)
 
     def refused(self: ArtifactStore, model_id: str, gate: Any) -> dict[str, Any]:
         raise DeploymentError(message="the production pointer kept changing; not promoted")
@@ -741,11 +755,9 @@ def test_an_update_sagemaker_rolls_back_fails_the_market_before_promotion(
     weak_production: EconometricMMM,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    emulate_updates(monkeypatch, roll_back=True)
-    market = Market("es", aws)
-    market.put_table(mmm_frame)
-    before = market.put_production(weak_production)
-    endpoint = serving("es", "mmm-es-old")
+    market, before, endpoint = served_market(
+        aws, "es", mmm_frame, weak_production, monkeypatch, roll_back=True
+    )
 
     run = aws.execute({"markets": ["es"]}, "update-rolled-back")
 
@@ -768,11 +780,7 @@ def test_a_switch_the_pipeline_made_can_be_rolled_back_by_the_deployment_tool(
 ) -> None:
     from sagemaker_jobs.deployment import MMMSageMakerDeployment
 
-    emulate_updates(monkeypatch)
-    market = Market("nl", aws)
-    market.put_table(mmm_frame)
-    market.put_production(weak_production)
-    endpoint = serving("nl", "mmm-nl-old")
+    _, _, endpoint = served_market(aws, "nl", mmm_frame, weak_production, monkeypatch)
 
     run = aws.execute({"markets": ["nl"]}, "update-then-rollback")
 
