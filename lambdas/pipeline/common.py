@@ -1,53 +1,43 @@
-"""What every pipeline task shares: settings and stores, inputs, logging, errors.
+"""What every pipeline task shares: settings and stores, the state document, logging, errors.
 
 Each task module (:mod:`~lambdas.pipeline.validate`, :mod:`~lambdas.pipeline.evaluate`,
 :mod:`~lambdas.pipeline.promote`, :mod:`~lambdas.pipeline.report`) holds one plain function,
 ``state in -> result out``, that tests call directly, and a Lambda ``handler`` made here by
 :func:`task_handler` that adds the request's structured log lines and the error conversion.
+The tasks' inputs are read by :mod:`~lambdas.pipeline.data` (the market's curated table) and
+:mod:`~lambdas.pipeline.artifacts` (the training job's ``model.tar.gz``).
 
-Sections: settings and stores; reading the market's table and the candidate's artifacts;
-JSON; logging; errors and the handler wrapper.
+Sections: settings and stores; the task input (the market's state document); JSON; logging;
+errors and the handler wrapper.
 """
 
 from __future__ import annotations
 
 import functools
-import io
 import json
 import logging
 import math
 import os
 import sys
-import tarfile
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
 
-import pandas as pd
-
-from mmm_core.data.loaders import DATA_SUFFIXES, find_data_files, read_table
-from mmm_core.errors import Codes, DataIntegrationError, MMModelError
+from mmm_core.errors import Codes, MMModelError
 from mmm_core.models.quality_gate import GateSettings
-from mmm_core.store import ArtifactStore, S3Store, check_id, open_store, store_from_env
+from mmm_core.store import ArtifactStore, check_id, open_store, store_from_env
 
 __all__ = [
-    "CANDIDATE_FILES",
     "PIPELINE_SCHEMA_VERSION",
-    "CandidateArtifacts",
     "PipelineSettings",
     "TaskError",
     "bad_input",
-    "data_files",
     "error_body",
     "jsonable",
     "log",
     "market_of",
-    "read_candidate",
-    "read_training_table",
     "section",
     "task_handler",
 ]
@@ -170,6 +160,11 @@ class PipelineSettings:
             raise bad_input("gate", override, expected) from None
 
 
+# --------------------------------------------------------------------------------------------
+# The task input: the market's state document.
+# --------------------------------------------------------------------------------------------
+
+
 def bad_input(key: str, value: Any, expected: str) -> MMModelError:
     """``MMM_006``: the task input's ``key`` holds ``value``, not what was ``expected``."""
     return MMModelError(
@@ -204,184 +199,6 @@ def section(state: Mapping[str, Any], key: str, *, required: bool = True) -> dic
             details={"field": key},
         )
     return dict(value)
-
-
-# --------------------------------------------------------------------------------------------
-# Reading the market's table and the candidate's artifacts.
-# --------------------------------------------------------------------------------------------
-
-
-def _split_s3(uri: str) -> tuple[str, str]:
-    parsed = urlparse(uri)
-    return parsed.netloc, parsed.path.lstrip("/")
-
-
-def _is_data_file(name: str) -> bool:
-    base = name.rsplit("/", 1)[-1]
-    return not base.startswith(".") and base.lower().endswith(DATA_SUFFIXES)
-
-
-def _local_path(uri: str) -> Path:
-    parsed = urlparse(uri)
-    if parsed.scheme == "file":
-        return Path(unquote(parsed.path))
-    if parsed.scheme:
-        raise MMModelError(
-            Codes.INVALID_PARAMETER,
-            f"cannot read {uri!r}: expected s3://bucket/key, file:///path or a local path.",
-            hint="point the task at the data lake (s3://...) or a local folder.",
-            details={"uri": uri},
-        )
-    return Path(uri)
-
-
-def data_files(uri: str) -> list[str]:
-    """The CSV and parquet files at ``uri``: one file, or every one under a folder/prefix.
-
-    Raises
-    ------
-    DataIntegrationError
-        ``MMM_110`` when there is none.
-    """
-    if uri.startswith("s3://"):
-        bucket, key = _split_s3(uri)
-        if _is_data_file(key):
-            return [uri]
-        prefix = key.rstrip("/")
-        keys = S3Store(bucket).list(prefix)
-        files = [f"s3://{bucket}/{k}" for k in keys if _is_data_file(k)]
-    else:
-        path = _local_path(uri)
-        files = (
-            [str(p) for p in sorted(find_data_files(path), key=str)]
-            if path.is_dir()
-            else ([str(path)] if path.is_file() else [])
-        )
-    if not files:
-        raise DataIntegrationError(
-            Codes.EMPTY_DATA,
-            f"no CSV or parquet file at {uri!r}.",
-            hint="upload the market's table (curated/<market>/data.parquet or .csv) there, "
-            "or give the task another 'dataset' / 'training_data_uri'.",
-            details={"uri": uri},
-        )
-    return sorted(files)
-
-
-def read_training_table(uri: str) -> tuple[pd.DataFrame, list[str]]:
-    """The table at ``uri`` as the training job reads it: every file a shard of one table.
-
-    Returns
-    -------
-    frame : DataFrame
-        The files, concatenated (no renaming: standardise with ``standardise_frame``).
-    files : list of str
-        What was read.
-
-    Raises
-    ------
-    DataIntegrationError
-        No data file, an unreadable one, or shards whose columns differ.
-    """
-    files = data_files(uri)
-    tables = [read_table(f) for f in files]
-    header = sorted(map(str, tables[0].columns))
-    for name, table in zip(files[1:], tables[1:], strict=True):
-        if sorted(map(str, table.columns)) != header:
-            raise DataIntegrationError(
-                Codes.DATA_ERROR,
-                f"{name} has columns {list(table.columns)[:20]}, unlike {files[0]}; the files "
-                "under one prefix are read as shards of one table.",
-                hint="keep one table per market prefix (curated/<market>/).",
-                details={"files": files[:50]},
-            )
-    frame = tables[0] if len(tables) == 1 else pd.concat(tables, ignore_index=True)
-    return frame, files
-
-
-#: Files of a training job's ``model.tar.gz`` that the pipeline reads (``sagemaker_jobs/train``).
-CANDIDATE_FILES = ("model.json", "results.json", "metrics.json", "data_info.json")
-_MAX_ARCHIVE_BYTES = 512 * 1024 * 1024
-_MAX_MEMBER_BYTES = 256 * 1024 * 1024
-
-
-@dataclass(frozen=True)
-class CandidateArtifacts:
-    """The JSON documents of a training job's output (``model.tar.gz``)."""
-
-    uri: str
-    model_doc: dict[str, Any]
-    results: dict[str, Any]
-    metrics: dict[str, Any] = field(default_factory=dict)
-    data_info: dict[str, Any] = field(default_factory=dict)
-
-
-def _archive_bytes(uri: str) -> bytes:
-    if uri.startswith("s3://"):
-        bucket, key = _split_s3(uri)
-        data = S3Store(bucket).get_bytes(key)
-    else:
-        path = _local_path(uri)
-        if not path.is_file():
-            raise MMModelError(
-                Codes.MODEL_ERROR,
-                f"no model archive at {uri!r}.",
-                hint="give the training job's ModelArtifacts.S3ModelArtifacts (model.tar.gz).",
-                details={"reason": "not_found", "uri": uri},
-            )
-        data = path.read_bytes()
-    if len(data) > _MAX_ARCHIVE_BYTES:
-        raise _corrupt_archive(uri, f"it is {len(data)} bytes, more than a model can be")
-    return data
-
-
-def _corrupt_archive(uri: str, why: str) -> MMModelError:
-    return MMModelError(
-        Codes.CORRUPT_MODEL_FILE,
-        f"{uri!r} is not a usable training output: {why}.",
-        hint="train again; the job writes model.json, results.json and metrics.json to "
-        "/opt/ml/model (sagemaker_jobs/train.py).",
-        details={"uri": uri},
-    )
-
-
-def read_candidate(uri: str) -> CandidateArtifacts:
-    """Read ``model.json``, ``results.json``... from a training job's ``model.tar.gz``.
-
-    Only those regular files at the archive's top level are read, in memory: nothing is
-    extracted to disk and nothing in the archive runs (JSON only, never pickle).
-
-    Raises
-    ------
-    MMModelError
-        ``MMM_004`` when the archive is damaged or lacks ``model.json`` / ``results.json``;
-        ``MMM_001`` (not found) when there is no archive.
-    """
-    docs: dict[str, Any] = {}
-    try:
-        with tarfile.open(fileobj=io.BytesIO(_archive_bytes(uri)), mode="r:*") as archive:
-            for member in archive.getmembers():
-                name = member.name.removeprefix("./")
-                if name not in CANDIDATE_FILES or not member.isfile():
-                    continue
-                if member.size > _MAX_MEMBER_BYTES:
-                    raise _corrupt_archive(uri, f"{name} is {member.size} bytes")
-                handle = archive.extractfile(member)
-                if handle is None:
-                    continue
-                docs[name] = json.loads(handle.read().decode("utf-8"))
-    except (tarfile.TarError, EOFError, OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise _corrupt_archive(uri, f"{type(exc).__name__}: {exc}") from exc
-    missing = [n for n in ("model.json", "results.json") if not isinstance(docs.get(n), dict)]
-    if missing:
-        raise _corrupt_archive(uri, f"{' and '.join(missing)} missing")
-    return CandidateArtifacts(
-        uri=uri,
-        model_doc=docs["model.json"],
-        results=docs["results.json"],
-        metrics=docs.get("metrics.json") or {},
-        data_info=docs.get("data_info.json") or {},
-    )
 
 
 # --------------------------------------------------------------------------------------------

@@ -24,15 +24,15 @@ from typing import Any
 
 import pandas as pd
 
+from lambdas.pipeline.artifacts import read_candidate
 from lambdas.pipeline.common import (
     PIPELINE_SCHEMA_VERSION,
     PipelineSettings,
     market_of,
-    read_candidate,
-    read_training_table,
     section,
     task_handler,
 )
+from lambdas.pipeline.data import read_training_table
 from lambdas.pipeline.validate import training_data_uri
 from mmm_core.data.schema import standardise_frame
 from mmm_core.errors import Codes, MMModelError

@@ -16,11 +16,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from lambdas.pipeline.artifacts import read_candidate
 from lambdas.pipeline.common import (
     PIPELINE_SCHEMA_VERSION,
     PipelineSettings,
     market_of,
-    read_candidate,
     section,
     task_handler,
 )

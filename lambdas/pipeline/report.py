@@ -16,12 +16,12 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from lambdas.pipeline.artifacts import read_candidate
 from lambdas.pipeline.common import (
     PIPELINE_SCHEMA_VERSION,
     PipelineSettings,
     jsonable,
     market_of,
-    read_candidate,
     section,
     task_handler,
 )

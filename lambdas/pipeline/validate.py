@@ -32,9 +32,9 @@ from lambdas.pipeline.common import (
     PipelineSettings,
     bad_input,
     market_of,
-    read_training_table,
     task_handler,
 )
+from lambdas.pipeline.data import read_training_table
 from mmm_core.data.schema import standardise_frame
 from mmm_core.errors import Codes, MMModelError
 from mmm_core.models.validation import prepare_training_data

@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 
 from lambdas.pipeline import evaluate, promote, report, validate
-from lambdas.pipeline.common import TaskError, error_body, jsonable, read_candidate
+from lambdas.pipeline.artifacts import read_candidate
+from lambdas.pipeline.common import TaskError, error_body, jsonable
 from mmm_core import DataIntegrationError, EconometricMMM, MMModelError
 from tests.lambdas.pipeline.conftest import CONTROLS, Lake, put_production
 
@@ -383,7 +384,7 @@ def test_report_explains_why_production_was_kept(
 
 
 # --------------------------------------------------------------------------------------------
-# common
+# shared code: common, artifacts
 # --------------------------------------------------------------------------------------------
 
 
