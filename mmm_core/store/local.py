@@ -17,7 +17,9 @@ from pathlib import Path
 
 from mmm_core.errors import Codes, DeploymentError
 from mmm_core.files import write_atomic
-from mmm_core.store.base import ArtifactStore, WriteConflictError, _version
+from mmm_core.store.base import ArtifactStore
+from mmm_core.store.errors import WriteConflictError
+from mmm_core.store.keys import _version
 
 __all__ = ["LocalStore"]
 

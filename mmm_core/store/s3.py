@@ -21,7 +21,9 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from mmm_core.errors import Codes, DeploymentError, MMModelError
-from mmm_core.store.base import ArtifactStore, WriteConflictError, check_key
+from mmm_core.store.base import ArtifactStore
+from mmm_core.store.errors import WriteConflictError
+from mmm_core.store.keys import check_key
 
 if TYPE_CHECKING:
     import pandas as pd
