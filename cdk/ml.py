@@ -37,7 +37,7 @@ from cdk.config import EndpointSettings, PlatformConfig
 from cdk.data_lake import DataLake
 from cdk.functions import REPO_ROOT
 from cdk.nag import Suppression, suppress
-from sagemaker_jobs.deployment import PREVIOUS_CONFIG_TAG
+from sagemaker_jobs.tags import PREVIOUS_CONFIG_TAG
 
 __all__ = ["MlStack", "ServingDeployment", "endpoint_name_prefix"]
 

@@ -48,6 +48,7 @@ from typing import Any
 import pandas as pd
 
 from mmm_core.errors import Codes, DataIntegrationError, suggest_name
+from mmm_core.store.factory import DEFAULT_HOME, HOME_ENV
 
 __all__ = [
     "DEFAULT_TARGET",
@@ -58,8 +59,6 @@ __all__ = [
 ]
 
 PROJECT_ENV = "MMM_DBT_PROJECT"
-HOME_ENV = "MMM_HOME"
-DEFAULT_HOME = ".mmm"
 DEFAULT_TARGET = "duckdb"
 #: The weekly modelling table (one row per market and week) that ``mmm fit --from-dbt`` reads.
 MODELLING_TABLE = "mmm_weekly"

@@ -8,9 +8,10 @@
   (``python -m sagemaker_jobs.serve``) for a bring-your-own container.
 - :mod:`sagemaker_jobs.deployment` — :class:`MMMSageMakerDeployment` (boto3): artifacts to S3,
   models and endpoints, update and rollback, training jobs.
+- :mod:`sagemaker_jobs.tags` — the tags on SageMaker resources shared with the pipeline.
 
 Nothing here holds science: every number comes from :mod:`mmm_core`. Submodules are imported
 on demand, so importing this package costs nothing.
 """
 
-__all__ = ["deployment", "inference", "paths", "serve", "train"]
+__all__ = ["deployment", "inference", "paths", "serve", "tags", "train"]

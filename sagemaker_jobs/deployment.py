@@ -49,6 +49,8 @@ from typing import Any
 
 from mmm_core.errors import Codes, DeploymentError, MMModelError
 from mmm_core.models.econometric_mmm import EconometricMMM
+from mmm_core.store.models import MODEL_FILE
+from sagemaker_jobs.tags import MODEL_NAME_TAG, PREVIOUS_CONFIG_TAG
 
 __all__ = [
     "MODEL_FILE",
@@ -59,9 +61,6 @@ __all__ = [
     "read_model_tarball",
 ]
 
-MODEL_FILE = "model.json"
-PREVIOUS_CONFIG_TAG = "mmm:previous-endpoint-config"
-MODEL_NAME_TAG = "mmm:model-name"
 VARIANT_NAME = "AllTraffic"
 SERVERLESS_MEMORY_MB = (1024, 2048, 3072, 4096, 5120, 6144)
 ROLE_ENV = "MMM_SAGEMAKER_ROLE_ARN"

@@ -27,6 +27,7 @@ from mmm_core.cli.options import DEFAULT_HOME, HOME_ENV
 from mmm_core.errors import Codes, DataIntegrationError, DeploymentError, MMModelError
 from mmm_core.json_values import json_value
 from mmm_core.store import new_model_id
+from mmm_core.store.models import MODEL_FILE, PLAN_FILE, RESULTS_FILE
 
 if TYPE_CHECKING:
     from mmm_core.models.econometric_mmm import EconometricMMM
@@ -47,10 +48,6 @@ __all__ = [
     "write_atomic",
     "write_json",
 ]
-
-MODEL_FILE = "model.json"
-RESULTS_FILE = "results.json"
-PLAN_FILE = "optimization.json"
 
 
 # --------------------------------------------------------------------------------------------
