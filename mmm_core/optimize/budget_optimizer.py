@@ -665,24 +665,25 @@ class BudgetOptimizer:
             raise OptimizationError(Codes.OPTIMIZATION_ERROR, "infeasible frontier point")
 
 
-#: Surfaces by model, so that tabulated curves (:meth:`ResponseSurface.channel_curves`) are
-#: built once per fitted model, not per plan; a refit (new coefficients) rebuilds.
-_SURFACES: weakref.WeakKeyDictionary[Any, dict[tuple[Any, ...], ResponseSurface]] = (
+#: Surfaces by model and ``draws``, so that tabulated curves
+#: (:meth:`ResponseSurface.channel_curves`) are built once per fitted model, not per plan. Each
+#: entry holds the fitted arrays it was built from and is rebuilt when the model's are other
+#: objects (a refit); holding them keeps their ids from being reused by a refit's arrays.
+_SURFACES: weakref.WeakKeyDictionary[Any, dict[bool, tuple[Any, Any, ResponseSurface]]] = (
     weakref.WeakKeyDictionary()
 )
 
 
 def _cached_surface(model: Any, draws: bool) -> ResponseSurface:
-    key = (draws, id(getattr(model, "coef_", None)), id(getattr(model, "draws_", None)))
+    coef, replicates = getattr(model, "coef_", None), getattr(model, "draws_", None)
     try:
-        by_key = _SURFACES.setdefault(model, {})
+        entries = _SURFACES.setdefault(model, {})
     except TypeError:  # not weak-referenceable: no cache
         return ResponseSurface.from_model(model, draws=draws)
-    surface = by_key.get(key)
-    if surface is None:
-        by_key.clear()
-        surface = by_key[key] = ResponseSurface.from_model(model, draws=draws)
-    return surface
+    entry = entries.get(draws)
+    if entry is None or entry[0] is not coef or entry[1] is not replicates:
+        entry = entries[draws] = (coef, replicates, ResponseSurface.from_model(model, draws=draws))
+    return entry[2]
 
 
 def _finite(value: float) -> float | None:
