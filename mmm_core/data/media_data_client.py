@@ -539,9 +539,7 @@ class MediaDataClient:
             date_column=date_column,
             refresh=refresh,
         )
-        info.attempts = [SourceAttempt("kaggle", "used", dataset=info.dataset)]
-        self.last_info = info.to_dict()
-        return frame
+        return self._used("kaggle", frame, info, dataset=info.dataset)
 
     def _kaggle(
         self, dataset_name: str | None, *, refresh: bool = False, **options: Any
@@ -631,9 +629,7 @@ class MediaDataClient:
             spend_columns=spend_columns,
             date_column=date_column,
         )
-        info.attempts = [SourceAttempt("huggingface", "used", dataset=info.dataset)]
-        self.last_info = info.to_dict()
-        return frame
+        return self._used("huggingface", frame, info, dataset=info.dataset)
 
     def _huggingface(
         self,
@@ -721,7 +717,13 @@ class MediaDataClient:
             and ``last_info["truth"]``.
         """
         frame, info = self._synthetic(weeks, channels, seed)
-        info.attempts = [SourceAttempt("synthetic", "used")]
+        return self._used("synthetic", frame, info)
+
+    def _used(
+        self, source: str, frame: pd.DataFrame, info: DataInfo, **attempt: Any
+    ) -> pd.DataFrame:
+        """``frame``, recording ``source`` as the one (and only) source tried."""
+        info.attempts = [SourceAttempt(source, "used", **attempt)]
         self.last_info = info.to_dict()
         return frame
 
