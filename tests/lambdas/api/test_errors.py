@@ -59,6 +59,20 @@ def test_bodies_that_are_not_strict_json_are_400_not_500(client: TestClient, bod
     assert _error(response, 400)["code"] == "MMM_400"
 
 
+def test_every_route_parses_its_body_with_the_same_json_reader(tmp_path: Path) -> None:
+    from fastapi.routing import APIRoute
+
+    from lambdas.api.routing import JSONRoute
+
+    app = create_app(Settings(home=str(tmp_path)))
+    included = [getattr(r, "original_router", None) for r in app.routes]
+    routes = [r for router in included if router for r in router.routes]
+    routes = [r for r in routes if isinstance(r, APIRoute)]
+    assert routes and all(isinstance(r, JSONRoute) for r in routes), [
+        r.path for r in routes if not isinstance(r, JSONRoute)
+    ]
+
+
 def test_an_unknown_route_is_404_and_a_wrong_method_405(client: TestClient) -> None:
     assert _error(client.get("/nowhere"), 404)["code"] == "MMM_404"
     response = client.delete("/health")
