@@ -11,7 +11,7 @@ export DO_NOT_TRACK = 1
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,api,report,sources,aws,dbt,cdk,tracking]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,api,serve,report,sources,aws,dbt,cdk,tracking]'
 	touch $(STAMP)
 
 install: $(STAMP)  ## create .venv and install the project with its dev tools

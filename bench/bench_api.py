@@ -17,8 +17,8 @@ Prints figures; asserts nothing (errors are counted and printed, never raised).
    minimal client like ``wrk``; ``--client httpx`` for httpx, which spends about 1 ms of the
    shared CPU per request) against uvicorn on
    127.0.0.1, served as ``make serve`` does (:mod:`lambdas.api.serve`: one process per core,
-   each on its own ``SO_REUSEPORT`` socket; on a free port, stopped at the end; ``--workers``
-   to change). A bounded number of
+   connections dealt to them in turn; uvloop and httptools when the ``serve`` extra is
+   installed; on a free port, stopped at the end; ``--workers`` to change). A bounded number of
    requests after a warm-up; p50/p99 latency, throughput, errors. Targets: optimize p99 <
    50 ms, analyze p99 < 200 ms, zero errors. The clients share the machine with the server.
    Each operation is first run by a single client: its latency is the service time, what one
@@ -411,9 +411,13 @@ def load(
 
 
 def bench_load(home: Path, workers: int, quick: bool, channels: list[str], kind: str) -> None:
+    import importlib.util
+
+    speedups = [m for m in ("uvloop", "httptools") if importlib.util.find_spec(m)]
     print(
         f"== 3. load: {CLIENTS} concurrent clients ({kind} HTTP/1.1 keep-alive), uvicorn on "
-        f"127.0.0.1 ({workers} worker process{'es' if workers > 1 else ''})"
+        f"127.0.0.1 ({workers} worker process{'es' if workers > 1 else ''}; "
+        f"{' + '.join(speedups) or 'asyncio + h11'})"
     )
     cases: list[tuple[str, str, dict[str, Any], int, float]] = [
         ("POST /optimization/optimize", "/optimization/optimize", optimize_body(channels),
