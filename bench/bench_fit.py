@@ -87,6 +87,8 @@ class Score:
     covered: list[bool]
     roi_errors: list[float]
     seconds: float
+    #: per channel: (extrapolated_share, |est / true ROI - 1|, interval covers the truth)
+    by_channel: list[tuple[float, float, bool]]
 
 
 # --------------------------------------------------------------------------------------------
@@ -106,7 +108,7 @@ def fit_once(
 
 def score(results: Results, truth: SyntheticTruth, seconds: float) -> Score:
     """Misattributed media revenue, ROI interval coverage and ROI errors of one fit."""
-    covered, errors = [], []
+    covered, errors, by_channel = [], [], []
     error_revenue = 0.0
     true_revenue = 0.0
     for column, true in truth.channels.items():
@@ -117,7 +119,10 @@ def score(results: Results, truth: SyntheticTruth, seconds: float) -> Score:
         bounds = est.get("roi_interval")
         if bounds:
             covered.append(bounds[0] <= true["roi"] <= bounds[1])
-    return Score(error_revenue / true_revenue, covered, errors, seconds)
+            by_channel.append(
+                (est["extrapolated_share"], abs(est["roi"] / true["roi"] - 1), covered[-1])
+            )
+    return Score(error_revenue / true_revenue, covered, errors, seconds, by_channel)
 
 
 def speed_data(seed: int) -> tuple[Any, SyntheticTruth]:
@@ -198,12 +203,14 @@ def bench_accuracy(scenarios: Sequence[Scenario], seeds: Sequence[int], weeks: i
     """2. Recovery of the true contributions and ROIs over generated scenarios."""
     section(f"2. accuracy, {weeks} weeks, seeds {list(seeds)} per scenario")
     rows = []
+    pooled: list[tuple[float, float, bool]] = []
     for scenario in scenarios:
         scores = []
         for seed in seeds:
             frame, truth = generate_mmm_data(weeks=weeks, seed=seed, **scenario.data)
             results, seconds = fit_once(lambda s=scenario: EconometricMMM(**s.model), frame, truth)
             scores.append(score(results, truth, seconds))
+            pooled += scores[-1].by_channel
         rows.append(accuracy_row(scenario.name, scores))
         print(f"  done: {scenario.name}", file=sys.stderr, flush=True)
     headers = ["scenario", "misattributed", "90% coverage", "|ROI err|", "fit s"]
@@ -213,6 +220,27 @@ def bench_accuracy(scenarios: Sequence[Scenario], seeds: Sequence[int], weeks: i
         "contribution;\n  90% coverage: channels whose roi_interval holds the true ROI (pooled);"
         "\n  |ROI err|: median |est ROI - true ROI| over all channels and seeds."
     )
+    print(extrapolation_table(pooled))
+
+
+def extrapolation_table(pooled: Sequence[tuple[float, float, bool]]) -> str:
+    """ROI error and coverage by the share of a channel's contribution that is extrapolated
+    below its lowest spend (``extrapolated_share``; warned about above 15%), all scenarios."""
+    rows = []
+    for lo, hi in ((0.0, 0.15), (0.15, 0.5), (0.5, 1.01)):
+        part = [(err, cov) for share, err, cov in pooled if lo <= share < hi]
+        if part:
+            errors, covered = zip(*part, strict=True)
+            rows.append(
+                [
+                    f"{lo:.0%}-{min(hi, 1):.0%}",
+                    str(len(part)),
+                    f"{100 * statistics.median(errors):.0f}%",
+                    f"{100 * np.mean(covered):.0f}%",
+                ]
+            )
+    headers = ["extrapolated share", "channels", "median |ROI err| / ROI", "90% coverage"]
+    return "  by extrapolated share (all scenarios pooled):\n" + table(headers, rows)
 
 
 def accuracy_row(name: str, scores: Sequence[Score]) -> list[str]:

@@ -24,6 +24,9 @@ from mmm_core.transforms import HillSaturation
 FloatArray = NDArray[np.float64]
 _HILL = HillSaturation()
 _VIF_WARNING = 10.0
+#: A channel with more of its contribution than this below its lowest adstocked spend gets a
+#: warning: that part is the curve's extrapolation, which the data cannot check.
+EXTRAPOLATED_WARNING = 0.15
 
 
 def build_results(
@@ -46,6 +49,7 @@ def build_results(
     contrib = model._channel_contributions(media, coef).sum(axis=0)
     media_total = contrib.sum()
     mroi = model.steady_state_gradient(mean_spend)
+    extrapolated = extrapolated_shares(media)
 
     B = draws["coef"].shape[0]
     if B:
@@ -88,6 +92,7 @@ def build_results(
             "saturation": {**_HILL.to_dict(), **model.saturation_params_[j]},
             "hyperparameters_searched": not search.spaces[j].fixed,
             "plausible_hyperparameters": len(search.plausible[j]),
+            "extrapolated_share": float(extrapolated[j]),
         }
         channels[col] = entry
 
@@ -134,6 +139,18 @@ def build_results(
                 f"spend on {model.spend_columns_[i]} and {model.spend_columns_[j]} moves together"
                 f" (correlation {corr[i, j]:.2f}): the split of their credit is uncertain."
             )
+    floored = [
+        f"{col} ({extrapolated[j]:.0%})"
+        for j, col in enumerate(model.spend_columns_)
+        if extrapolated[j] > EXTRAPOLATED_WARNING
+    ]
+    if floored:
+        warnings.append(
+            f"{', '.join(floored)}: this share of the contribution is credited to spend below "
+            "the lowest level the channel ever ran at. The data show nothing there (the "
+            "baseline could take it as well), so that part of the ROI rests on the curve's "
+            "assumed shape; a few dark weeks or a geo test would measure it."
+        )
     if B:
         for col in model.spend_columns_:
             lo, hi = channels[col]["roi_interval"]
@@ -205,6 +222,21 @@ def build_results(
             },
         }
     )
+
+
+def extrapolated_shares(media: FloatArray) -> FloatArray:
+    """Per channel, the share of its (main-effect) contribution below its lowest level seen.
+
+    ``media`` holds each channel's transformed spend ``h(adstock(x))``, shape ``(n, m)``, with
+    ``h(0) = 0``. The data contrast the weeks with each other, so they measure how the curve
+    rises *above* the lowest level ``h_min`` a channel reached; the ``n * h_min`` below it is
+    the curve's extrapolation to zero spend. A channel that goes dark has ``h_min = 0`` and
+    nothing extrapolated; one that never drops below a floor can have half or more. The
+    coefficient cancels, so this does not depend on it.
+    """
+    totals = media.sum(axis=0)
+    floor = media.min(axis=0) * media.shape[0]
+    return np.divide(floor, totals, out=np.zeros_like(totals), where=totals > 0)
 
 
 def _series(

@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 from mmm_core import EconometricMMM
-from mmm_core.data.synthetic import SyntheticTruth, generate_mmm_data
+from mmm_core.data.synthetic import SyntheticTruth, generate_mmm_data, truth_contributions
+from mmm_core.models.results import EXTRAPOLATED_WARNING, extrapolated_shares
 
 CLEAN_CHANNELS = ["tv", "display", "radio", "video", "podcast"]
 
@@ -99,3 +100,43 @@ def test_hard_case_intervals_stay_honest_where_points_cannot_be() -> None:
         flagged += any("cannot pin" in w for w in results["diagnostics"]["warnings"])
     assert np.mean(hits) >= 0.7, hits
     assert flagged == 2, "the uncertain channels must be named in the warnings"
+
+
+def test_extrapolated_share_is_the_floor_part_of_each_channels_transformed_spend() -> None:
+    media = np.array([[0.0, 1.0, 0.0], [1.0, 2.0, 0.0], [2.0, 1.0, 0.0], [1.0, 2.0, 0.0]])
+    # goes dark: nothing below its lowest level; floor 1 of (1+2+1+2); never on: 0
+    np.testing.assert_allclose(extrapolated_shares(media), [0.0, 4 / 6, 0.0])
+
+
+def test_channels_that_never_go_dark_are_flagged_and_their_roi_is_where_the_error_is(
+    clean_runs,
+) -> None:
+    """Display and radio run at a floor every week in the clean mix; TV, video and podcast go
+    dark between flights. Most of the floor channels' contribution is extrapolation the data
+    cannot check, and that is where the ROI errors are."""
+    floor_errors, dark_errors = [], []
+    for results, truth in clean_runs:
+        warning = [w for w in results["diagnostics"]["warnings"] if "lowest level" in w]
+        assert len(warning) == 1
+        for col, t in truth.channels.items():
+            share = results["channels"][col]["extrapolated_share"]
+            error = abs(results["channels"][col]["roi"] / t["roi"] - 1)
+            if col in ("display_spend", "radio_spend"):
+                assert share > EXTRAPOLATED_WARNING and col in warning[0]
+                floor_errors.append(error)
+            else:
+                assert share < EXTRAPOLATED_WARNING and col not in warning[0]
+                dark_errors.append(error)
+    assert np.median(floor_errors) > 2 * np.median(dark_errors), (floor_errors, dark_errors)
+
+
+def test_a_floor_channel_made_dark_between_its_pulses_has_nothing_extrapolated() -> None:
+    data, truth = generate_mmm_data(156, CLEAN_CHANNELS, seed=0, noise=0.01)
+    radio = data["radio_spend"].to_numpy()
+    data["radio_spend"] = np.where(radio > 1.3 * np.median(radio), radio, 0.0)
+    data["revenue"] += (truth_contributions(data, truth) - truth.contributions).sum(axis=1)
+    results = fit(data, truth, n_bootstrap=20)
+    assert results["channels"]["radio_spend"]["extrapolated_share"] < 0.1
+    assert not any(
+        "radio_spend" in w and "lowest level" in w for w in results["diagnostics"]["warnings"]
+    )
