@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import itertools
 import multiprocessing
 import os
@@ -31,6 +32,7 @@ import selectors
 import signal
 import socket
 import sys
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -39,6 +41,9 @@ __all__ = ["can_hand_over", "deal_connections", "main"]
 APP = "lambdas.api.main:app"
 BACKLOG = 2048
 POLL_SECONDS = 0.2  # how often the dealer looks at signals and at its server processes
+#: accept() failures that pass: out of file descriptors or memory. The dealer waits a moment and
+#: goes on, leaving the connections queued, rather than stopping the server (asyncio does so too).
+_TRANSIENT = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
 
 
 def can_hand_over() -> bool:
@@ -100,6 +105,11 @@ def deal_connections(
                     break
                 except ConnectionAbortedError:  # the client gave up while queued
                     continue
+                except OSError as exc:
+                    if exc.errno not in _TRANSIENT:
+                        raise
+                    time.sleep(POLL_SECONDS)
+                    break
                 with connection:
                     try:
                         socket.send_fds(next(turn), [b"c"], [connection.fileno()])

@@ -3,6 +3,8 @@ connection to the next server process in turn; the processes start and stop toge
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import re
 import signal
@@ -13,6 +15,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -141,43 +144,76 @@ def test_the_workers_stop_when_the_dealing_process_is_killed(served) -> None:
     assert not (alive := _wait_gone(workers, 30)), f"processes left running: {alive}"
 
 
-@needs_hand_over
-def test_connections_are_dealt_to_the_channels_in_turn_and_stay_usable() -> None:
-    listener = socket.create_server(("127.0.0.1", 0))
-    pairs = [socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM) for _ in range(3)]
+@contextlib.contextmanager
+def _dealing(listener: socket.socket, n_channels: int) -> Iterator[list[socket.socket]]:
+    """``deal_connections`` in a thread over fresh channels; the receiving ends; then stopped."""
+    pairs = [socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM) for _ in range(n_channels)]
     done = threading.Event()
-    dealt: list[int] = []
     dealer = threading.Thread(
-        target=lambda: dealt.append(
-            deal_connections(listener, [ours for ours, _ in pairs], lambda: not done.is_set())
-        )
+        target=deal_connections,
+        args=(listener, [ours for ours, _ in pairs], lambda: not done.is_set()),
     )
     dealer.start()
-    clients = []
     try:
-        for _ in range(6):
-            clients.append(socket.create_connection(listener.getsockname(), timeout=5))
-            clients[-1].sendall(b"x")
-        received = []
         for _, theirs in pairs:
             theirs.settimeout(5)
-            fds: list[int] = []
-            while len(fds) < 2:
-                _, new, _, _ = socket.recv_fds(theirs, 16, 16)
-                fds += new
-            received.append([socket.socket(fileno=fd) for fd in fds])
-        # the i-th connection went to channel i % 3: it holds that client's byte
-        for number, client in enumerate(clients):
-            connection = received[number % 3][number // 3]
-            assert connection.recv(1) == b"x"
-            connection.sendall(b"y")
-            assert client.recv(1) == b"y"
+        yield [theirs for _, theirs in pairs]
     finally:
         done.set()
         dealer.join(timeout=5)
-        for sock in [listener, *clients, *(s for pair in pairs for s in pair)]:
+        for sock in [listener, *(s for pair in pairs for s in pair)]:
             sock.close()
-    assert dealt == [6]
+
+
+def _received(channel: socket.socket, count: int) -> list[socket.socket]:
+    fds: list[int] = []
+    while len(fds) < count:
+        _, new, _, _ = socket.recv_fds(channel, 16, 16)
+        fds += new
+    return [socket.socket(fileno=fd) for fd in fds]
+
+
+@needs_hand_over
+def test_connections_are_dealt_to_the_channels_in_turn_and_stay_usable() -> None:
+    listener = socket.create_server(("127.0.0.1", 0))
+    with _dealing(listener, 3) as channels:
+        clients = []
+        for _ in range(6):
+            clients.append(socket.create_connection(listener.getsockname(), timeout=5))
+            clients[-1].sendall(b"x")
+        received = [_received(channel, 2) for channel in channels]
+        # the i-th connection went to channel i % 3: it holds that client's byte
+        for number, client in enumerate(clients):
+            with received[number % 3][number // 3] as connection, client:
+                assert connection.recv(1) == b"x"
+                connection.sendall(b"y")
+                assert client.recv(1) == b"y"
+
+
+class _OutOfDescriptorsOnce(socket.socket):
+    failed = False
+
+    def accept(self) -> tuple[socket.socket, Any]:
+        if not self.failed:
+            self.failed = True
+            raise OSError(errno.EMFILE, "Too many open files")
+        return super().accept()
+
+
+@needs_hand_over
+def test_running_out_of_descriptors_pauses_dealing_instead_of_stopping_the_server() -> None:
+    listener = _OutOfDescriptorsOnce(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    with (
+        _dealing(listener, 1) as (channel,),
+        socket.create_connection(listener.getsockname(), timeout=5) as client,
+    ):
+        (connection,) = _received(channel, 1)
+        with connection:
+            client.sendall(b"x")
+            assert connection.recv(1) == b"x"
+    assert listener.failed
 
 
 @needs_hand_over
