@@ -824,12 +824,23 @@ class EconometricMMM:
             grad[j] += coef[m + k] * h[i] * dh[j]
         return grad
 
-    def response_curve(self, channel: str, spend: ArrayLike) -> np.ndarray:
+    def response_curve(self, channel: str, spend: ArrayLike, draws: bool = False) -> np.ndarray:
         """Expected revenue per period from ``channel`` at a steady spend per period.
 
         Other channels are held at their mean fitted spend; with synergies the curve includes
         the whole interaction with them. Example: ``mmm.response_curve("tv_spend",
         np.linspace(0, 50_000, 50))``.
+
+        Parameters
+        ----------
+        channel : str
+            A spend column of the fit.
+        spend : array_like
+            Spend per period, finite and >= 0.
+        draws : bool, default False
+            ``False``: the point estimate, shape ``(len(spend),)``. ``True``: one curve per
+            bootstrap replicate, shape ``(D, len(spend))`` (the point estimate alone, ``D = 1``,
+            when the model has no replicates); their quantiles are the curve's interval.
         """
         j = self._channel_index(channel)
         x = np.atleast_1d(np.asarray(spend, dtype=float))
@@ -839,15 +850,20 @@ class EconometricMMM:
                 "response_curve needs finite spend >= 0.",
                 hint="pass spend >= 0.",
             )
-        beta, beta_syn = self._media_coef()
-        h = _HILL.transform(x, self.saturation_params_[j])
-        out = beta[j] * h
-        for k, (a, b) in enumerate(self.pairs_):
+        p = self.response_parameters(draws=draws)
+
+        def hill(values: FloatArray, c: int) -> FloatArray:  # (D, len(values))
+            params = {"half_saturation": p["half_saturation"][:, c], "shape": p["shape"][:, c]}
+            return _HILL.transform(values, params)
+
+        h = hill(x, j)
+        out = p["beta"][:, j, None] * h
+        for k, (a, b) in enumerate(p["pairs"]):
             if j in (a, b):
                 other = b if a == j else a
-                h_other = _HILL.transform(self.mean_spend_[other], self.saturation_params_[other])
-                out = out + beta_syn[k] * h * h_other
-        return out
+                h_other = hill(np.array([self.mean_spend_[other]]), other)
+                out = out + p["beta_synergy"][:, k, None] * h * h_other
+        return out if draws else out[0]
 
     # ------------------------------------------------------------------ persistence
     def to_dict(self) -> dict[str, Any]:

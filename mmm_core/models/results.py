@@ -263,7 +263,8 @@ def _series(
 
 
 def _response_curves(model: Any, points: int = 41) -> dict[str, Any]:
-    """Each channel's steady-state curve from 0 to twice its highest mean-level spend."""
+    """Each channel's steady-state curve from 0 to twice its highest mean-level spend, with
+    its 90% interval over the bootstrap replicates when there are any."""
     out = {}
     for j, col in enumerate(model.spend_columns_):
         top = 2.0 * max(model.mean_spend_[j], model.saturation_params_[j]["half_saturation"])
@@ -274,4 +275,7 @@ def _response_curves(model: Any, points: int = 41) -> dict[str, Any]:
             "mean_spend": model.mean_spend_[j],
             "mean_revenue": float(model.response_curve(col, [model.mean_spend_[j]])[0]),
         }
+        if model.draws_ is not None:
+            band = np.quantile(model.response_curve(col, grid, draws=True), [0.05, 0.95], axis=0)
+            out[col]["revenue_interval"] = [band[0], band[1]]
     return out

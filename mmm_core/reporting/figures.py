@@ -399,6 +399,17 @@ def _optimal_per_period(ctx: _Context) -> dict[str, float]:
     }
 
 
+def _curve_band(curve: Mapping[str, Any], size: int) -> tuple[FloatArray, FloatArray] | None:
+    """A response curve's ``revenue_interval`` as two arrays, or None when absent or malformed."""
+    band = curve.get("revenue_interval")
+    if not isinstance(band, list | tuple) or len(band) != 2:
+        return None
+    if not all(isinstance(side, list | tuple) and len(side) == size for side in band):
+        return None
+    lo, hi = (np.asarray([number({"v": v}, "v") for v in side], dtype=float) for side in band)
+    return lo, hi
+
+
 def _response_curves(ctx: _Context) -> Figure | None:
     curves = {
         name: section(ctx.results, "response_curves", name)
@@ -420,8 +431,11 @@ def _response_curves(ctx: _Context) -> Figure | None:
             [number({"v": v}, "v") for v in curve.get("revenue") or []], dtype=float
         )
         color = ctx.color[name]
+        band = _curve_band(curve, len(spend)) if len(spend) == len(revenue) else None
         if len(spend) and len(spend) == len(revenue):
             ax.plot(spend, revenue, color=color, lw=2)
+            if band is not None:
+                ax.fill_between(spend, *band, color=color, alpha=0.18, lw=0, label="90% interval")
         mean_spend, mean_revenue = number(curve, "mean_spend"), number(curve, "mean_revenue")
         if mean_spend is not None and mean_revenue is not None:
             ax.plot(mean_spend, mean_revenue, "o", color=ACTUAL_COLOR, ms=6, label="current (mean)")
@@ -445,12 +459,13 @@ def _response_curves(ctx: _Context) -> Figure | None:
         ax.set_title(title, fontsize=10)
         ax.set_xlabel(f"spend per {ctx.unit}")
         if not len(revenue) or not np.nanmax(revenue) > 0:
-            ax.set_ylim(0, 1)
-            ax.yaxis.set_major_locator(_few_ticks())
+            if band is None or not np.nanmax(band[1]) > 0:
+                ax.set_ylim(0, 1)
+                ax.yaxis.set_major_locator(_few_ticks())
             ax.text(
                 0.5,
                 0.55,
-                "no measurable effect",
+                "no measurable effect" if band is None else "no effect at the point estimate",
                 transform=ax.transAxes,
                 ha="center",
                 color="#57606a",

@@ -66,7 +66,8 @@ CAPTIONS = {
     "roi": "Bars: revenue per unit spent over the period, with whiskers for the 90% interval. "
     "Diamonds: the revenue of the next unit (mROI) at today's spend. Hatched: uncertain.",
     "response_curves": "Revenue per {unit} each channel brings at a steady spend per {unit}. "
-    "Flattening curves mean diminishing returns. Dot: today's mean spend.",
+    "Flattening curves mean diminishing returns. Dot: today's mean spend. Band: the 90% "
+    "interval over the bootstrap replicates.",
     "adstock_decay": "How a {unit}'s spend keeps selling in the {unit}s after it (carry-over); "
     "each line sums to 100%.",
     "reallocation": "Spend per channel over the planning horizon: the current plan and the "

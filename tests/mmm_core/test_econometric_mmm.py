@@ -451,6 +451,31 @@ def test_n_bootstrap_zero_gives_no_intervals(
 # ============================================================================ 3. response
 
 
+def test_response_curve_draws_are_one_curve_per_replicate_and_the_results_band_their_quantiles(
+    auto_mmm: EconometricMMM,
+) -> None:
+    replicates = auto_mmm.results_["diagnostics"]["bootstrap"]["replicates"]
+    for col, curve in auto_mmm.results_["response_curves"].items():
+        spend = np.asarray(curve["spend"])
+        draws = auto_mmm.response_curve(col, spend, draws=True)
+        assert draws.shape == (replicates, spend.size)
+        assert np.all(draws[:, 0] == 0.0) and np.all(np.diff(draws, axis=1) >= 0.0)
+        lo, hi = np.quantile(draws, [0.05, 0.95], axis=0)
+        np.testing.assert_allclose(curve["revenue_interval"], [lo, hi], rtol=1e-12)
+        assert np.all(lo <= hi)
+
+
+def test_without_replicates_curve_draws_are_the_point_curve_and_results_have_no_band(
+    mmm_frame: pd.DataFrame, spend_columns: list[str]
+) -> None:
+    model = EconometricMMM(**FIXED)
+    results = model.fit(mmm_frame, "revenue", spend_columns)
+    spend = np.linspace(0.0, 2 * model.mean_spend_[0], 9)
+    draws = model.response_curve(spend_columns[0], spend, draws=True)
+    np.testing.assert_array_equal(draws, model.response_curve(spend_columns[0], spend)[None, :])
+    assert all("revenue_interval" not in c for c in results["response_curves"].values())
+
+
 @pytest.mark.parametrize("name", ["default_mmm", "auto_mmm"])
 def test_response_curve_starts_at_zero_rises_and_matches_steady_state_response(
     name: str, request: pytest.FixtureRequest

@@ -16,6 +16,7 @@ import pytest
 from mmm_core import EconometricMMM
 from mmm_core.data.synthetic import SyntheticTruth, generate_mmm_data, truth_contributions
 from mmm_core.models.results import EXTRAPOLATED_WARNING, extrapolated_shares
+from mmm_core.transforms import HillSaturation
 
 CLEAN_CHANNELS = ["tv", "display", "radio", "video", "podcast"]
 
@@ -140,3 +141,17 @@ def test_a_floor_channel_made_dark_between_its_pulses_has_nothing_extrapolated()
     assert not any(
         "radio_spend" in w and "lowest level" in w for w in results["diagnostics"]["warnings"]
     )
+
+
+def test_clean_case_response_curve_bands_hold_the_true_curve_at_mean_spend(clean_runs) -> None:
+    hits = []
+    for results, truth in clean_runs:
+        for col, curve in results["response_curves"].items():
+            t = truth.channels[col]
+            lo, hi = np.asarray(curve["revenue_interval"])
+            at = int(np.argmin(np.abs(np.asarray(curve["spend"]) - curve["mean_spend"])))
+            true = t["coefficient"] * HillSaturation().transform(
+                curve["spend"][at], t["saturation"]
+            )
+            hits.append(lo[at] <= true <= hi[at])
+    assert np.mean(hits) >= 0.8, hits

@@ -446,3 +446,15 @@ def test_importing_the_package_does_not_import_matplotlib():
     code = "import sys, mmm_core, mmm_core.reporting; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    "band",
+    [None, "wide", [[1.0, 2.0]], [[1.0], [2.0, 3.0]], [[0.0] * 41, "x" * 41], {"lo": [], "hi": []}],
+)
+def test_a_malformed_response_curve_interval_is_left_out_not_fatal(tmp_path, results, band):
+    broken = copy.deepcopy(results)
+    for curve in broken["response_curves"].values():
+        curve["revenue_interval"] = band
+    paths = ExecutiveReporting(tmp_path).generate_mmm_report(broken, "band")
+    assert 'data-figure="response_curves"' in Path(paths["html"]).read_text(encoding="utf-8")
