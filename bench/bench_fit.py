@@ -89,6 +89,8 @@ class Score:
     seconds: float
     #: per channel: (extrapolated_share, |est / true ROI - 1|, interval covers the truth)
     by_channel: list[tuple[float, float, bool]]
+    #: per channel: the response curve's band holds the true curve at the mean spend
+    curve_covered: list[bool]
 
 
 # --------------------------------------------------------------------------------------------
@@ -108,7 +110,7 @@ def fit_once(
 
 def score(results: Results, truth: SyntheticTruth, seconds: float) -> Score:
     """Misattributed media revenue, ROI interval coverage and ROI errors of one fit."""
-    covered, errors, by_channel = [], [], []
+    covered, errors, by_channel, curve_covered = [], [], [], []
     error_revenue = 0.0
     true_revenue = 0.0
     for column, true in truth.channels.items():
@@ -122,7 +124,22 @@ def score(results: Results, truth: SyntheticTruth, seconds: float) -> Score:
             by_channel.append(
                 (est["extrapolated_share"], abs(est["roi"] / true["roi"] - 1), covered[-1])
             )
-    return Score(error_revenue / true_revenue, covered, errors, seconds, by_channel)
+        curve = results["response_curves"][column]
+        if "revenue_interval" in curve:
+            curve_covered.append(_curve_holds_truth(curve, column, truth))
+    return Score(error_revenue / true_revenue, covered, errors, seconds, by_channel, curve_covered)
+
+
+def _curve_holds_truth(curve: dict[str, Any], column: str, truth: SyntheticTruth) -> bool:
+    """Whether a response curve's band holds the true curve at the grid point nearest the mean
+    spend (the true curve of one channel: the others at zero, no synergies in these data)."""
+    spend = np.asarray(curve["spend"])
+    at = int(np.argmin(np.abs(spend - curve["mean_spend"])))
+    alone = np.zeros(len(truth.spend_columns))
+    alone[truth.spend_columns.index(column)] = spend[at]
+    true = float(truth.steady_state_response(alone))
+    lo, hi = curve["revenue_interval"]
+    return lo[at] <= true <= hi[at]
 
 
 def speed_data(seed: int) -> tuple[Any, SyntheticTruth]:
@@ -213,12 +230,13 @@ def bench_accuracy(scenarios: Sequence[Scenario], seeds: Sequence[int], weeks: i
             pooled += scores[-1].by_channel
         rows.append(accuracy_row(scenario.name, scores))
         print(f"  done: {scenario.name}", file=sys.stderr, flush=True)
-    headers = ["scenario", "misattributed", "90% coverage", "|ROI err|", "fit s"]
+    headers = ["scenario", "misattributed", "90% coverage", "|ROI err|", "curve cov.", "fit s"]
     print(table(headers, rows))
     print(
         "  misattributed: median over seeds of sum|est - true contribution| / sum true "
         "contribution;\n  90% coverage: channels whose roi_interval holds the true ROI (pooled);"
-        "\n  |ROI err|: median |est ROI - true ROI| over all channels and seeds."
+        "\n  |ROI err|: median |est ROI - true ROI| over all channels and seeds;"
+        "\n  curve cov.: response curves whose 90% band holds the true curve at mean spend."
     )
     print(extrapolation_table(pooled))
 
@@ -247,16 +265,19 @@ def accuracy_row(name: str, scores: Sequence[Score]) -> list[str]:
     """One printed row of the accuracy table."""
     covered = [c for s in scores for c in s.covered]
     errors = [e for s in scores for e in s.roi_errors]
-    coverage = (
-        f"{sum(covered)}/{len(covered)} = {100 * np.mean(covered):.0f}%" if covered else "n/a"
-    )
+    curves = [c for s in scores for c in s.curve_covered]
     return [
         name,
         f"{100 * statistics.median(s.misattribution for s in scores):.1f}%",
-        coverage,
+        _share(covered),
         f"{statistics.median(errors):.2f}",
+        _share(curves),
         f"{statistics.median(s.seconds for s in scores):.2f}",
     ]
+
+
+def _share(hits: Sequence[bool]) -> str:
+    return f"{sum(hits)}/{len(hits)} = {100 * np.mean(hits):.0f}%" if hits else "n/a"
 
 
 def bench_reference(seeds: Sequence[int], auto: Sequence[Score]) -> None:
