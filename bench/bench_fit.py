@@ -91,6 +91,8 @@ class Score:
     by_channel: list[tuple[float, float, bool]]
     #: per channel: the response curve's band holds the true curve at the mean spend
     curve_covered: list[bool]
+    #: per channel: ``mroi_interval`` holds the true marginal ROI
+    mroi_covered: list[bool]
 
 
 # --------------------------------------------------------------------------------------------
@@ -109,8 +111,8 @@ def fit_once(
 
 
 def score(results: Results, truth: SyntheticTruth, seconds: float) -> Score:
-    """Misattributed media revenue, ROI interval coverage and ROI errors of one fit."""
-    covered, errors, by_channel, curve_covered = [], [], [], []
+    """Misattributed media revenue, ROI errors and the coverage of each interval in one fit."""
+    covered, errors, by_channel, curve_covered, mroi_covered = [], [], [], [], []
     error_revenue = 0.0
     true_revenue = 0.0
     for column, true in truth.channels.items():
@@ -124,10 +126,20 @@ def score(results: Results, truth: SyntheticTruth, seconds: float) -> Score:
             by_channel.append(
                 (est["extrapolated_share"], abs(est["roi"] / true["roi"] - 1), covered[-1])
             )
+            lo, hi = est["mroi_interval"]
+            mroi_covered.append(lo <= true["mroi"] <= hi)
         curve = results["response_curves"][column]
         if "revenue_interval" in curve:
             curve_covered.append(_curve_holds_truth(curve, column, truth))
-    return Score(error_revenue / true_revenue, covered, errors, seconds, by_channel, curve_covered)
+    return Score(
+        error_revenue / true_revenue,
+        covered,
+        errors,
+        seconds,
+        by_channel,
+        curve_covered,
+        mroi_covered,
+    )
 
 
 def _curve_holds_truth(curve: dict[str, Any], column: str, truth: SyntheticTruth) -> bool:
@@ -230,13 +242,22 @@ def bench_accuracy(scenarios: Sequence[Scenario], seeds: Sequence[int], weeks: i
             pooled += scores[-1].by_channel
         rows.append(accuracy_row(scenario.name, scores))
         print(f"  done: {scenario.name}", file=sys.stderr, flush=True)
-    headers = ["scenario", "misattributed", "90% coverage", "|ROI err|", "curve cov.", "fit s"]
+    headers = [
+        "scenario",
+        "misattributed",
+        "90% coverage",
+        "|ROI err|",
+        "curve cov.",
+        "mROI cov.",
+        "fit s",
+    ]
     print(table(headers, rows))
     print(
         "  misattributed: median over seeds of sum|est - true contribution| / sum true "
         "contribution;\n  90% coverage: channels whose roi_interval holds the true ROI (pooled);"
         "\n  |ROI err|: median |est ROI - true ROI| over all channels and seeds;"
-        "\n  curve cov.: response curves whose 90% band holds the true curve at mean spend."
+        "\n  curve cov.: response curves whose 90% band holds the true curve at mean spend;"
+        "\n  mROI cov.: channels whose mroi_interval holds the true marginal ROI at mean spend."
     )
     print(extrapolation_table(pooled))
 
@@ -266,12 +287,14 @@ def accuracy_row(name: str, scores: Sequence[Score]) -> list[str]:
     covered = [c for s in scores for c in s.covered]
     errors = [e for s in scores for e in s.roi_errors]
     curves = [c for s in scores for c in s.curve_covered]
+    marginal = [c for s in scores for c in s.mroi_covered]
     return [
         name,
         f"{100 * statistics.median(s.misattribution for s in scores):.1f}%",
         _share(covered),
         f"{statistics.median(errors):.2f}",
         _share(curves),
+        _share(marginal),
         f"{statistics.median(s.seconds for s in scores):.2f}",
     ]
 
