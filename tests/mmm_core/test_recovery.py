@@ -15,6 +15,7 @@ import pytest
 
 from mmm_core import EconometricMMM
 from mmm_core.data.synthetic import SyntheticTruth, generate_mmm_data, truth_contributions
+from mmm_core.models import search
 from mmm_core.models.results import EXTRAPOLATED_WARNING, extrapolated_shares
 from mmm_core.transforms import HillSaturation
 
@@ -90,6 +91,21 @@ def test_weibull_truth_is_recovered_by_the_weibull_search() -> None:
         )
         errors.append(misattributed(fit(data, truth, adstock="weibull"), truth))
     assert np.median(errors) <= 0.15, errors
+
+
+def test_a_channel_pinned_down_finer_than_the_candidates_still_gets_a_spread(monkeypatch) -> None:
+    """TV under the Weibull search (four hyperparameters) is pinned down so sharply that the
+    first candidates leave only the best one plausible, and the interval then ignores the
+    hyperparameters. Sampling closer around the best gives the set its spread back."""
+    data, truth = generate_mmm_data(156, CLEAN_CHANNELS, seed=0, noise=0.01, adstock="weibull")
+    true = truth.channels["tv_spend"]["roi"]
+    refined = fit(data, truth, adstock="weibull")["channels"]["tv_spend"]
+    monkeypatch.setattr(search, "REFINE_ROUNDS", 0)
+    coarse = fit(data, truth, adstock="weibull")["channels"]["tv_spend"]
+    assert coarse["plausible_hyperparameters"] == 1
+    assert not coarse["roi_interval"][0] <= true <= coarse["roi_interval"][1]
+    assert refined["plausible_hyperparameters"] >= search.MIN_PLAUSIBLE
+    assert refined["roi_interval"][0] <= true <= refined["roi_interval"][1]
 
 
 def test_hard_case_intervals_stay_honest_where_points_cannot_be() -> None:
