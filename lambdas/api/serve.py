@@ -152,7 +152,12 @@ def _served_server(config: Any, channel: socket.socket) -> Any:
                             loop.connect_accepted_socket(make_protocol, socket.socket(fileno=fd))
                         )
                         pending.add(task)
-                        task.add_done_callback(pending.discard)
+                        task.add_done_callback(settled)
+
+            def settled(task: asyncio.Task[Any]) -> None:
+                pending.discard(task)
+                if not task.cancelled():
+                    task.exception()  # a client gone before its transport was made: nothing to do
 
             channel.setblocking(False)
             loop.add_reader(channel.fileno(), receive)
