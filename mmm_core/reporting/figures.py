@@ -431,9 +431,10 @@ def _response_curves(ctx: _Context) -> Figure | None:
             [number({"v": v}, "v") for v in curve.get("revenue") or []], dtype=float
         )
         color = ctx.color[name]
-        band = _curve_band(curve, len(spend)) if len(spend) == len(revenue) else None
+        band = None
         if len(spend) and len(spend) == len(revenue):
             ax.plot(spend, revenue, color=color, lw=2)
+            band = _curve_band(curve, len(spend))
             if band is not None:
                 ax.fill_between(spend, *band, color=color, alpha=0.18, lw=0, label="90% interval")
         mean_spend, mean_revenue = number(curve, "mean_spend"), number(curve, "mean_revenue")

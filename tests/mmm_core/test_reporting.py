@@ -456,5 +456,7 @@ def test_a_malformed_response_curve_interval_is_left_out_not_fatal(tmp_path, res
     broken = copy.deepcopy(results)
     for curve in broken["response_curves"].values():
         curve["revenue_interval"] = band
+    curve["spend"] = curve["revenue"] = []  # one curve with nothing to draw
+    curve["revenue_interval"] = [[], []]
     paths = ExecutiveReporting(tmp_path).generate_mmm_report(broken, "band")
     assert 'data-figure="response_curves"' in Path(paths["html"]).read_text(encoding="utf-8")
