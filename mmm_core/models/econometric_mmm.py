@@ -809,21 +809,6 @@ class EconometricMMM:
         cols = [fn(x[..., j], self.saturation_params_[j]) for j in range(x.shape[-1])]
         return np.stack(cols, axis=-1)
 
-    def _gradient_for_draw(self, b: int, spend: FloatArray) -> FloatArray:
-        m = len(self.spend_columns_)
-        coef = self.draws_["coef"][b] * self.y_scale_
-        h = np.array(
-            [_HILL.transform(spend[j], _draw_hill(self.draws_["params"][j], b)) for j in range(m)]
-        )
-        dh = np.array(
-            [_HILL.derivative(spend[j], _draw_hill(self.draws_["params"][j], b)) for j in range(m)]
-        )
-        grad = dh * coef[:m]
-        for k, (i, j) in enumerate(self.pairs_):
-            grad[i] += coef[m + k] * dh[i] * h[j]
-            grad[j] += coef[m + k] * h[i] * dh[j]
-        return grad
-
     def response_curve(self, channel: str, spend: ArrayLike, draws: bool = False) -> np.ndarray:
         """Expected revenue per period from ``channel`` at a steady spend per period.
 
@@ -906,10 +891,3 @@ def _check_controls(columns: Sequence[str], sd: FloatArray) -> None:
                 f"control column {col!r} is constant: it cannot be told apart from the baseline.",
                 hint=f"drop {col!r} from control_columns.",
             )
-
-
-def _draw_hill(params: dict[str, FloatArray], b: int) -> dict[str, float]:
-    return {
-        "half_saturation": float(params["half_saturation"][b]),
-        "shape": float(params["shape"][b]),
-    }

@@ -19,6 +19,7 @@ from mmm_core.json_values import json_value
 from mmm_core.models.metrics import variance_inflation
 from mmm_core.models.search import SearchResult
 from mmm_core.models.validation import PreparedData
+from mmm_core.optimize.response import ResponseSurface
 from mmm_core.transforms import HillSaturation
 
 FloatArray = NDArray[np.float64]
@@ -68,7 +69,7 @@ def build_results(
             "coef": draws["coef"][:, q:],  # media and synergy coefficients
             "params": draws["params"],
         }
-        draw_mroi = np.stack([model._gradient_for_draw(b, mean_spend) for b in range(B)])
+        draw_mroi = ResponseSurface.from_model(model, draws=True).gradient_per_draw(mean_spend)
     else:
         model.draws_ = None
 
